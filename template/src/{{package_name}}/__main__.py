@@ -1,0 +1,5 @@
+"""Entry point of ``python -m <package>``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Command line of the project: ``python -m <package> <command>``.
+
+Each command is a small function taking the parsed arguments and returning
+an exit code. Errors a person can fix are reported in one line on stderr,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+
+from . import manifest as manifest_module
+from .paths import project_root
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Errors caused by input or by the state of the project, reported in one line.
+USER_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, PermissionError)
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    root = project_root(args.root)
+    venv = root / manifest_module.VENV_DIR
+    if not manifest_module.venv_python(venv).exists():
+        raise FileNotFoundError(f"no virtual environment at {venv}")
+    manager = manifest_module.detect_manager(venv)
+    path = manifest_module.write_lock(root, manager, shutil.which("uv"))
+    print(path.relative_to(root))
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    root = project_root(args.root)
+    current = manifest_module.build_manifest(root)
+    if not args.check:
+        path = manifest_module.write_manifest(root, current)
+        print(path.relative_to(root))
+        return 0
+
+    newest = manifest_module.newest_manifest(root)
+    if newest is None:
+        raise FileNotFoundError(
+            f"no manifest under {root / manifest_module.MANIFEST_DIR}"
+        )
+    recorded = json.loads(newest.read_text(encoding="utf-8"))
+    findings = manifest_module.drift(recorded, current)
+    for line in findings:
+        print(line)
+    name = newest.relative_to(root)
+    print(
+        f"{len(findings)} difference(s) from {name}" if findings else f"matches {name}"
+    )
+    return 1 if findings else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+    parser.add_argument(
+        "--root", help="project folder (default: found from the working directory)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lock = commands.add_parser(
+        "lock", help="pin everything installed in .venv to requirements.lock"
+    )
+    lock.set_defaults(handler=cmd_lock)
+
+    manifest = commands.add_parser(
+        "manifest", help="write a deployment manifest of the .venv (or --check it)"
+    )
+    manifest.add_argument(
+        "--check",
+        action="store_true",
+        help="compare the .venv with the newest manifest",
+    )
+    manifest.set_defaults(handler=cmd_manifest)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except USER_ERRORS as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"error: {message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,1 @@
+"""Getting data in: reading, writing and generating raw tables."""

@@ -1,0 +1,1 @@
+"""Turning tables into model inputs."""

@@ -1,0 +1,1 @@
+"""The project's own models: training and prediction code."""

@@ -1,0 +1,1 @@
+"""Looking at data: quick text summaries and saved figures."""

@@ -1,0 +1,109 @@
+"""Slow: real copies with real tasks, real venvs and real installs.
+
+Each test runs copier with its tasks, as a user does, then runs the
+generated project's own test suite inside the venv the tasks built.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MANIFEST_FIELDS = {
+    "schema_version",
+    "id",
+    "created_at",
+    "project",
+    "python",
+    "platform",
+    "environment",
+    "dependencies_installed",
+    "lock",
+    "distributions",
+}
+
+
+def newest_manifest(project: Path) -> dict:
+    found = sorted((project / "deployments").glob("manifest-*.json"))
+    assert found, "the bootstrap writes a manifest under deployments/"
+    return json.loads(found[-1].read_text())
+
+
+def run_in(project: Path, *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(project / ".venv/bin/python"), *command],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def assert_bootstrapped(project: Path, manager: str) -> dict:
+    assert (project / ".venv/bin/python").exists()
+    assert (project / "requirements.lock").is_file()
+    manifest = newest_manifest(project)
+    assert set(manifest) == MANIFEST_FIELDS
+    assert manifest["environment"]["manager"] == manager
+    assert manifest["environment"]["status"] == "ready"
+    assert manifest["dependencies_installed"] is True
+    assert manifest["project"]["name"] == "churn-radar"
+    assert manifest["python"]["implementation"] == "CPython"
+    assert "/tmp" not in json.dumps(manifest), "manifests carry no temporary paths"
+
+    locked = {
+        re.sub(r"[-_.]+", "-", line.split("==")[0]).lower(): line.split("==")[1]
+        for line in (project / "requirements.lock").read_text().splitlines()
+        if "==" in line
+    }
+    assert {"pyyaml", "psutil", "pytest"} <= set(locked)
+    for name, version in locked.items():
+        assert manifest["distributions"][name] == version, name
+    assert "churn-radar" not in locked, "the editable project is not pinned"
+
+    tests = run_in(project, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    return manifest
+
+
+def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
+    project = copier.copy(tmp_path / "churn-radar", env_manager="uv").path
+    printed = capfd.readouterr().out
+
+    assert_bootstrapped(project, "uv")
+    assert "Project ready in churn-radar/" in printed
+    assert "source .venv/bin/activate" in printed
+    check = run_in(project, "-m", "churn_radar", "manifest", "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_pip_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
+    project = copier.copy(
+        tmp_path / "churn-radar", env_manager="pip", packages=["numpy"]
+    ).path
+
+    manifest = assert_bootstrapped(project, "pip")
+    assert "pip" in manifest["distributions"]
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert "numpy>=1.26" in pyproject["project"]["dependencies"]
+    assert "Project ready" in capfd.readouterr().out
+
+
+def test_env_manager_none_renders_and_builds_nothing(copier, tmp_path, capfd):
+    project = copier.copy(tmp_path / "churn-radar", env_manager="none").path
+    printed = capfd.readouterr().out
+
+    assert not (project / ".venv").exists()
+    assert not (project / "requirements.lock").exists()
+    manifest = newest_manifest(project)
+    assert manifest["environment"]["status"] == "skipped"
+    assert manifest["dependencies_installed"] is False
+    assert "No virtual environment was built." in printed
+    assert ".venv/bin/python -m churn_radar lock" in printed
