@@ -19,6 +19,11 @@ import yaml
 from copier import run_copy
 from plumbum import local
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATHS = ["copier.yml", "team.yml", "includes", "hooks", "template"]
 ANSWERS = yaml.safe_load((Path(__file__).parent / "answers.yml").read_text())
@@ -87,3 +92,6 @@ def render(copier_template: Path, tmp_path: Path):
         return destination
 
     return _render
+
+
+__all__ = ["ANSWERS", "ROOT", "TEMPLATE_PATHS", "tomllib"]

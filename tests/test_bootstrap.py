@@ -103,7 +103,8 @@ def test_python_without_ensurepip_is_detected(tmp_path):
     crippled = tmp_path / "python3"
     crippled.write_text(
         "#!/bin/sh\n"
-        'case "$*" in *ensurepip*) echo "No module named ensurepip" >&2; exit 1;; esac\n'
+        'case "$*" in *ensurepip*) echo "No module named ensurepip" >&2\n'
+        "  exit 1;; esac\n"
         f'exec "{sys.executable}" "$@"\n'
     )
     crippled.chmod(0o755)

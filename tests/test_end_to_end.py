@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
+
+from conftest import tomllib
 
 pytestmark = pytest.mark.slow
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import tomllib
 
 EXPECTED_FILES = {
     ".copier-answers.yml",
@@ -146,7 +147,9 @@ def test_answers_file_records_source_commit_and_every_answer(render):
 
 HOSTILE = {
     "project_name": "Churn model: weekly retrain",
-    "description": "Flags \"at-risk\" accounts\tfor O'Brien's team 🚀\nSecond line: yes",
+    "description": (
+        "Flags \"at-risk\" accounts\tfor O'Brien's team 🚀\nSecond line: yes"
+    ),
     "author_name": 'Zoë O\'Neil "zed" \t🙂',
 }
 

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 import yaml
 from copier import run_copy, run_update
 
-from conftest import ANSWERS, ROOT, TEMPLATE_PATHS
+from conftest import ANSWERS, ROOT, TEMPLATE_PATHS, tomllib
 
 GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
