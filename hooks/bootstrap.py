@@ -222,6 +222,44 @@ def venv_commands(
     ]
 
 
+def kernel_command(venv_python: Path, kernel: str) -> list[str]:
+    """Register ``venv_python`` as the Jupyter kernel ``kernel`` for this user."""
+    return [
+        str(venv_python),
+        "-m",
+        "ipykernel",
+        "install",
+        "--user",
+        "--name",
+        kernel,
+        "--display-name",
+        f"{kernel} (.venv)",
+    ]
+
+
+def register_kernel(venv_python: Path, kernel: str) -> str:
+    """Register the kernel; a note saying how to remove it, or how to retry."""
+    if run(kernel_command(venv_python, kernel)) == 0:
+        return (
+            f"Jupyter kernel '{kernel}' registered; remove it with: "
+            f"jupyter kernelspec uninstall {kernel}"
+        )
+    retry = kernel_command(
+        Path(".venv") / venv_python.relative_to(venv_python.parents[1]), kernel
+    )
+    return f"Jupyter kernel not registered; to retry: {quote(retry)}"
+
+
+def pin_index(venv: Path, index_url: str) -> Path:
+    """Make every later ``pip install`` in ``venv`` use ``index_url``.
+
+    pip reads ``<venv>/pip.conf`` as the environment's own configuration.
+    """
+    config = venv / ("pip.ini" if os.name == "nt" else "pip.conf")
+    config.write_text(f"[global]\nindex-url = {index_url}\n", encoding="utf-8")
+    return config
+
+
 def quote(command: Iterable[str]) -> str:
     return " ".join(shlex.quote(part) for part in command)
 
@@ -243,6 +281,7 @@ def bootstrap(
     package: str,
     supported: Sequence[str],
     index_url: str = "",
+    kernel: str = "",
 ) -> Outcome:
     """Build ``root/.venv``, install, lock and write the manifest."""
     manifest = load_manifest_module(root, package)
@@ -340,6 +379,8 @@ def bootstrap(
                 [*finish_install, lock_cmd, manifest_cmd],
             ),
         )
+    if index_url:
+        pin_index(venv, index_url)
     if run(install) != 0:
         return _record(
             manifest,
@@ -363,6 +404,8 @@ def bootstrap(
                 [lock_cmd, manifest_cmd],
             ),
         )
+    if kernel:
+        outcome.notes.append(register_kernel(manifest.venv_python(venv), kernel))
     return _record(manifest, root, outcome)
 
 
@@ -423,11 +466,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated minors the template offers, oldest first",
     )
     parser.add_argument("--index-url", default="", help="package index for installs")
+    parser.add_argument("--kernel", default="", help="Jupyter kernel name to register")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"3\.\d+", args.python):
         parser.error(f"--python must look like 3.12, got {args.python!r}")
     if not args.package.isidentifier():
         parser.error(f"--package must be an import name, got {args.package!r}")
+    if args.kernel and not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", args.kernel):
+        parser.error(f"--kernel must be a kernel name, got {args.kernel!r}")
     return args
 
 
@@ -436,7 +482,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path.cwd()
     supported = [v for v in args.supported.split(",") if v]
     outcome = bootstrap(
-        root, args.env_manager, args.python, args.package, supported, args.index_url
+        root,
+        args.env_manager,
+        args.python,
+        args.package,
+        supported,
+        args.index_url,
+        args.kernel,
     )
     print(summary(outcome, root, args.package), flush=True)
     return 0

@@ -7,6 +7,7 @@ generated project's own test suite inside the venv the tasks built.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -108,3 +109,49 @@ def test_env_manager_none_renders_and_builds_nothing(copier, tmp_path, capfd):
     assert manifest["dependencies_installed"] is False
     assert "No virtual environment was built." in printed
     assert ".venv/bin/python -m churn_radar lock" in printed
+
+
+def test_jupyterlab_registers_a_kernel_that_runs_the_example_notebook(
+    copier, tmp_path, capfd
+):
+    jupyter_data = tmp_path / "jupyter"
+    copier.setenv("JUPYTER_DATA_DIR", str(jupyter_data))
+    project = copier.copy(
+        tmp_path / "churn-radar", env_manager="uv", packages=["jupyterlab"]
+    ).path
+    printed = capfd.readouterr().out
+
+    spec = json.loads((jupyter_data / "kernels/churn-radar/kernel.json").read_text())
+    assert Path(spec["argv"][0]) == project / ".venv/bin/python"
+    assert "jupyter kernelspec uninstall churn-radar" in printed
+
+    executed = run_in(
+        project,
+        "-c",
+        "import nbformat, nbclient, sys\n"
+        "nb = nbformat.read('notebooks/01-example.ipynb', as_version=4)\n"
+        "client = nbclient.NotebookClient(nb, timeout=120, kernel_name='churn-radar')\n"
+        "client.execute()\n"
+        "print(nb.cells[2].outputs[0].text)",
+    )
+    assert executed.returncode == 0, executed.stderr
+    assert "held-out accuracy" in executed.stdout
+
+    tests = run_in(project, "-m", "pytest", "-q", "-rs", "tests/test_notebooks.py")
+    assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.stdout
+
+    removed = subprocess.run(
+        [
+            str(project / ".venv/bin/jupyter"),
+            "kernelspec",
+            "uninstall",
+            "-y",
+            "churn-radar",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        check=False,
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert not (jupyter_data / "kernels/churn-radar").exists()

@@ -52,6 +52,7 @@ EXPECTED_FILES = {
     "src/churn_radar/visualization/plots.py",
     "tests/test_example.py",
     "tests/test_manifest.py",
+    "tests/test_notebooks.py",
 }
 
 
@@ -94,8 +95,17 @@ def test_every_data_file_parses(render):
     assert {"pyproject.toml", "config/base.yaml", ".copier-answers.yml"} <= set(parsed)
 
 
-def test_generated_files_look_hand_written(render):
-    project = render()
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {"packages": ["jupyterlab"], "license": "GPL-3.0-or-later"},
+        {"packages": [], "author_email": "", "python_version": "3.14"},
+    ],
+    ids=["defaults", "jupyterlab", "minimal"],
+)
+def test_generated_files_look_hand_written(render, answers):
+    project = render(**answers)
     for name in sorted(files(project)):
         text = (project / name).read_text(encoding="utf-8")
         if not text:
@@ -266,3 +276,20 @@ def test_gitignore_hides_data_but_not_the_package_data_folder(render, tmp_path):
     assert not ignored("data/raw/.gitkeep")
     assert not ignored("src/churn_radar/data/make_dataset.py")
     assert not ignored("requirements.lock")
+
+
+def test_jupyterlab_brings_a_kernel_and_an_example_notebook(render, tmp_path):
+    project = render(packages=["numpy", "jupyterlab"])
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    notebook = json.loads((project / "notebooks/01-example.ipynb").read_text())
+
+    assert {"jupyterlab>=4.2", "ipykernel>=6.29"} <= set(
+        pyproject["project"]["dependencies"]
+    )
+    assert notebook["metadata"]["kernelspec"]["name"] == "churn-radar"
+    assert "from churn_radar.data.make_dataset import" in "".join(
+        notebook["cells"][1]["source"]
+    )
+    assert all(not cell.get("outputs") for cell in notebook["cells"])
+    without_lab = render(tmp_path / "without-lab", packages=["numpy"])
+    assert not (without_lab / "notebooks/01-example.ipynb").exists()
