@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -167,3 +168,21 @@ def test_bad_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as raised:
         bootstrap.parse_args(argv)
     assert raised.value.code == 2
+
+
+@pytest.mark.slow
+def test_team_index_is_pinned_for_later_pip_installs(tmp_path):
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bootstrap.pin_index(venv, "http://127.0.0.1:9/simple")
+
+    # The tests disable pip configuration files; pip in the venv must read its own.
+    environment = {k: v for k, v in os.environ.items() if k != "PIP_CONFIG_FILE"}
+    listed = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "config", "list"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    assert "index-url='http://127.0.0.1:9/simple'" in listed.stdout
