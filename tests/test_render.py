@@ -254,6 +254,7 @@ def test_chosen_packages_become_dependencies_in_offered_order(render):
     assert dependencies == [
         "pyyaml>=6.0",
         "psutil>=5.9",
+        "packaging>=23",
         "matplotlib>=3.8",
         "polars>=1.0",
     ]

@@ -12,8 +12,21 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+import yaml
+
+from . import doctor as doctor_module
 from . import manifest as manifest_module
+from . import model_store
+from .config import (
+    DEFAULT_ENV,
+    ENV_VARIABLE,
+    flatten,
+    load_config,
+    load_config_with_sources,
+    selected_environment,
+)
 from .paths import project_root
 
 Handler = Callable[[argparse.Namespace], int]
@@ -57,10 +70,154 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    root = project_root(args.root)
+    config, sources = load_config_with_sources(args.env, root=root)
+    print(f"# environment: {selected_environment(args.env)}")
+    if not args.sources:
+        print(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), end="")
+        return 0
+
+    rows = [
+        (key, json.dumps(value, ensure_ascii=False, default=str), sources[key])
+        for key, value in flatten(config).items()
+    ]
+    key_width = max((len(row[0]) for row in rows), default=0)
+    value_width = max((len(row[1]) for row in rows), default=0)
+    for key, value, source in rows:
+        print(f"{key:<{key_width}}  {value:<{value_width}}  {source}")
+    return 0
+
+
+def _model_root(args: argparse.Namespace) -> Path:
+    root = project_root(args.root)
+    config = load_config(args.env, root=root)
+    return root / config.get("model_path", model_store.DEFAULT_MODEL_PATH)
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    store = _model_root(args)
+    catalogue = model_store.list_models(root=store)
+    if not catalogue:
+        print(f"no models in {store}")
+        return 0
+
+    rows = [("NAME", "VERSIONS", "LATEST", "CREATED", "FORMAT", "SIZE")]
+    for name, numbers in catalogue.items():
+        try:
+            info = model_store.model_info(name, root=store)
+        except ValueError as error:
+            rows.append(
+                (name, str(len(numbers)), str(numbers[-1]), f"({error})", "", "")
+            )
+            continue
+        rows.append(
+            (
+                name,
+                str(len(numbers)),
+                str(info["version"]),
+                info["created_at"],
+                info["format"],
+                _size(info["size"]),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(
+                cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+    return 0
+
+
+def cmd_models_show(args: argparse.Namespace) -> int:
+    info = model_store.model_info(args.name, args.version, root=_model_root(args))
+    print(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    store = _model_root(args)
+    results = model_store.verify(args.name, root=store)
+    if not results:
+        print(f"no models in {store}")
+        return 0
+
+    for result in results:
+        print(f"{result.name} version {result.version}: {result.problem or 'ok'}")
+    bad = sum(result.problem is not None for result in results)
+    print(f"{len(results) - bad} of {len(results)} versions sound")
+    return 1 if bad else 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    findings = doctor_module.diagnose(args.root)
+    for finding in findings:
+        print(f"{finding.level:<8} {finding.message}")
+    problems = sum(finding.level == "problem" for finding in findings)
+    print(f"{problems} problem(s) found" if problems else "healthy")
+    return 1 if problems else 0
+
+
+def _size(size: float) -> str:
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def _add_config_commands(commands: argparse._SubParsersAction) -> None:
+    config = commands.add_parser(
+        "config", help="print the merged settings of an environment"
+    )
+    # SUPPRESS keeps the global --env when this one is not given.
+    config.add_argument(
+        "--env", default=argparse.SUPPRESS, help="environment (as the global --env)"
+    )
+    config.add_argument(
+        "--sources",
+        action="store_true",
+        help="show the file or variable each value comes from",
+    )
+    config.set_defaults(handler=cmd_config)
+
+
+def _add_model_commands(commands: argparse._SubParsersAction) -> None:
+    models = commands.add_parser("models", help="saved models and their metadata")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    listing = actions.add_parser("list", help="every model with its latest version")
+    listing.set_defaults(handler=cmd_models_list)
+
+    show = actions.add_parser("show", help="metadata of one saved version")
+    show.add_argument("name")
+    show.add_argument("version", nargs="?", default="latest")
+    show.set_defaults(handler=cmd_models_show)
+
+    verify = actions.add_parser(
+        "verify", help="check artifacts against their sha256 without loading them"
+    )
+    verify.add_argument("name", nargs="?")
+    verify.set_defaults(handler=cmd_models_verify)
+
+
+def _add_doctor_command(commands: argparse._SubParsersAction) -> None:
+    doctor = commands.add_parser(
+        "doctor", help="check .venv against the lock, pyproject and Python"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     parser.add_argument(
         "--root", help="project folder (default: found from the working directory)"
+    )
+    parser.add_argument(
+        "--env",
+        help=f"config environment (default: ${ENV_VARIABLE}, else {DEFAULT_ENV})",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -78,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the .venv with the newest manifest",
     )
     manifest.set_defaults(handler=cmd_manifest)
+
+    _add_config_commands(commands)
+    _add_model_commands(commands)
+    _add_doctor_command(commands)
     return parser
 
 
