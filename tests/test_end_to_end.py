@@ -82,8 +82,21 @@ def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
     assert_bootstrapped(project, "uv")
     assert "Project ready in churn-radar/" in printed
     assert "source .venv/bin/activate" in printed
-    check = run_in(project, "-m", "churn_radar", "manifest", "--check")
-    assert check.returncode == 0, check.stdout + check.stderr
+    printed_by = {}
+    for command in ("manifest --check", "doctor", "config --sources", "models list"):
+        result = run_in(project, "-m", "churn_radar", *command.split())
+        assert result.returncode == 0, (command, result.stdout + result.stderr)
+        printed_by[command] = result.stdout
+    assert printed_by["doctor"].endswith("\nhealthy\n")
+    assert printed_by["models list"].startswith("no models in ")
+
+    script = subprocess.run(
+        [str(project / ".venv/bin/churn-radar"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert script.returncode == 0 and "doctor" in script.stdout
 
 
 def test_pip_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,19 +42,30 @@ EXPECTED_FILES = {
     "src/churn_radar/__main__.py",
     "src/churn_radar/atomic.py",
     "src/churn_radar/cli.py",
+    "src/churn_radar/config.py",
     "src/churn_radar/data/__init__.py",
     "src/churn_radar/data/make_dataset.py",
+    "src/churn_radar/doctor.py",
     "src/churn_radar/features/__init__.py",
     "src/churn_radar/features/build_features.py",
     "src/churn_radar/manifest.py",
+    "src/churn_radar/model_store.py",
     "src/churn_radar/models/__init__.py",
     "src/churn_radar/models/train_model.py",
+    "src/churn_radar/monitoring.py",
     "src/churn_radar/paths.py",
     "src/churn_radar/visualization/__init__.py",
     "src/churn_radar/visualization/plots.py",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_config.py",
+    "tests/test_doctor.py",
     "tests/test_example.py",
     "tests/test_manifest.py",
+    "tests/test_model_store.py",
+    "tests/test_monitoring.py",
     "tests/test_notebooks.py",
+    "tests/test_package.py",
 }
 
 
@@ -294,3 +307,19 @@ def test_jupyterlab_brings_a_kernel_and_an_example_notebook(render, tmp_path):
     assert all(not cell.get("outputs") for cell in notebook["cells"])
     without_lab = render(tmp_path / "without-lab", packages=["numpy"])
     assert not (without_lab / "notebooks/01-example.ipynb").exists()
+
+
+@pytest.mark.parametrize(
+    "package", ["churn_radar", "customer_lifetime_value_forecasting_v2"]
+)
+def test_generated_python_passes_its_own_lint_and_format_checks(render, package):
+    project = render(package_name=package)
+
+    for check in (["check"], ["format", "--check", "--diff"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, "."],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -71,7 +71,7 @@ def installed_distributions() -> dict[str, str]:
 
 
 def declared_requirements(root: Path) -> list[Requirement]:
-    """The ``dependencies`` of ``pyproject.toml`` that apply to this platform."""
+    """The ``dependencies`` of ``pyproject.toml``."""
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     try:
         import tomllib
@@ -84,14 +84,17 @@ def declared_requirements(root: Path) -> list[Requirement]:
     requirements = []
     for line in lines:
         try:
-            requirement = Requirement(line)
+            requirements.append(Requirement(line))
         except InvalidRequirement as error:
             raise ValueError(
                 f"pyproject.toml: bad dependency {line!r}: {error}"
             ) from None
-        if requirement.marker is None or requirement.marker.evaluate():
-            requirements.append(requirement)
     return requirements
+
+
+def applicable(requirements: Iterable[Requirement]) -> list[Requirement]:
+    """The requirements whose environment marker holds here."""
+    return [r for r in requirements if r.marker is None or r.marker.evaluate()]
 
 
 def _same_version(a: str, b: str) -> bool:
@@ -174,7 +177,7 @@ def check_requirements(
 ) -> list[Finding]:
     """Is every dependency of ``pyproject.toml`` installed, in a version it
     accepts?"""
-    requirements = list(requirements)
+    requirements = applicable(requirements)
     findings = []
     for requirement in requirements:
         version = installed.get(normalize_name(requirement.name))
@@ -193,7 +196,7 @@ def check_lock_covers(
     requirements: Iterable[Requirement], pins: Mapping[str, str]
 ) -> list[Finding]:
     """Does the lock pin every dependency, in a version it accepts?"""
-    requirements = list(requirements)
+    requirements = applicable(requirements)
     findings = []
     for requirement in requirements:
         locked = pins.get(normalize_name(requirement.name))
@@ -287,7 +290,7 @@ def diagnose(root: str | os.PathLike[str] | None = None) -> list[Finding]:
         findings.append(problem(f"no {LOCK_FILE}: {COMMAND} lock writes it"))
 
     if sys.prefix != sys.base_prefix:
-        names = set(pins) | {normalize_name(r.name) for r in requirements}
+        names = set(pins) | {normalize_name(r.name) for r in applicable(requirements)}
         findings += check_import_locations(names, Path(sys.prefix))
     else:
         findings.append(note("imports not checked: not running in a virtual env"))

@@ -393,7 +393,7 @@ def _json_ready(what: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValueError(f"{what} must be a mapping, got {type(values).__name__}")
 
     def plain(value: Any) -> Any:
-        for method in ("item", "tolist"):
+        for method in ("tolist", "item"):
             if callable(getattr(value, method, None)):
                 return getattr(value, method)()
         raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
