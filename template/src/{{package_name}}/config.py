@@ -36,7 +36,7 @@ ENV_PREFIX = (__package__ or __name__.partition(".")[0]).upper()
 ENV_VARIABLE = f"{ENV_PREFIX}_ENV"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
 
-_ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 class ConfigError(ValueError):
@@ -258,9 +258,10 @@ def validate(config: Mapping[str, Any], sources: Mapping[str, str]) -> None:
         else:
             problem = check(node)
             if problem:
-                origin = sources.get(dotted) or next(
-                    (s for k, s in sources.items() if k.startswith(dotted + ".")),
-                    "?",
+                origin = next(
+                    s
+                    for k, s in sources.items()
+                    if k == dotted or k.startswith(f"{dotted}.")
                 )
                 raise ConfigError(f"{dotted} {problem}, got {node!r} (from {origin})")
 
@@ -272,15 +273,15 @@ def load_config_with_sources(
     that set it."""
     root = Path(root) if root is not None else project_root()
     folder = root / CONFIG_DIR
-    env = selected_environment(env)
-    existing = environment_names(root)
-    if not _ENV_NAME.match(env) or env not in existing:
-        names = ", ".join(existing) or "none"
-        raise ConfigError(f"unknown environment {env!r} (config/ has: {names})")
-
     base = folder / BASE_FILE
     if not base.is_file():
         raise ConfigError(f"no {CONFIG_DIR}/{BASE_FILE} under {root}")
+
+    env = selected_environment(env)
+    existing = environment_names(root)
+    if not _ENV_NAME.fullmatch(env) or env not in existing:
+        names = ", ".join(existing) or "none"
+        raise ConfigError(f"unknown environment {env!r} (config/ has: {names})")
 
     config: dict[str, Any] = {}
     sources: dict[str, str] = {}

@@ -3,7 +3,8 @@
 Is this the project's ``.venv``, on a Python ``requires-python`` allows,
 holding exactly what ``requirements.lock`` pins, with every dependency of
 ``pyproject.toml`` installed, locked, and imported from the venv rather than
-from a user or global site? Each check returns findings of one line.
+from a user or global site? Do the settings load? Each check returns
+findings of one line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from .config import ConfigError, load_config, selected_environment
 from .manifest import (
     LOCK_FILE,
     VENV_DIR,
@@ -253,6 +255,16 @@ def check_import_locations(names: Iterable[str], prefix: Path) -> list[Finding]:
     ]
 
 
+def check_config(root: Path) -> list[Finding]:
+    """Do the settings of the selected environment load and type-check?"""
+    env = selected_environment()
+    try:
+        load_config(env, root=root)
+    except ConfigError as error:
+        return [problem(f"settings: {error}")]
+    return [ok(f"settings of environment {env} load and check")]
+
+
 def check_package_source(root: Path) -> list[Finding]:
     """Is the project's own package imported from its ``src/`` folder?"""
     here = Path(__file__).resolve().parent
@@ -278,6 +290,7 @@ def diagnose(root: str | os.PathLike[str] | None = None) -> list[Finding]:
         *check_venv(root),
         *check_python(project["requires_python"]),
         *check_package_source(root),
+        *check_config(root),
         *check_requirements(requirements, installed),
     ]
     lock = root / LOCK_FILE

@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import shutil
+import sys
 import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -45,7 +46,8 @@ ARTIFACTS = {"joblib": "model.joblib", "pickle": "model.pkl", "skops": "model.sk
 # the same; the distribution of the model's own class is added to these.
 RELEVANT_PACKAGES = ("numpy", "scipy", "scikit-learn", "pandas", "polars")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_VERSION = re.compile(r"[1-9][0-9]*")
 
 
 class ModelIntegrityError(ValueError):
@@ -62,7 +64,7 @@ class Verification(NamedTuple):
 
 def check_name(name: str) -> str:
     """``name`` when it is a safe folder name for a model, else ValueError."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             f"invalid model name {name!r}: use up to 100 letters, digits, '.', '_'"
             " or '-', starting with a letter or digit"
@@ -84,7 +86,7 @@ def list_models(*, root: str | os.PathLike[str] | None = None) -> dict[str, list
     if not folder.is_dir():
         return {}
     names = sorted(
-        p.name for p in folder.iterdir() if p.is_dir() and _NAME.match(p.name)
+        p.name for p in folder.iterdir() if p.is_dir() and _NAME.fullmatch(p.name)
     )
     return {name: found for name in names if (found := versions(name, root=folder))}
 
@@ -97,7 +99,7 @@ def versions(name: str, *, root: str | os.PathLike[str] | None = None) -> list[i
     return sorted(
         int(p.name)
         for p in folder.iterdir()
-        if p.name.isdigit() and p.name == str(int(p.name)) and p.is_dir()
+        if _VERSION.fullmatch(p.name) and p.is_dir()
     )
 
 
@@ -108,13 +110,14 @@ def resolve_version(
     root: str | os.PathLike[str] | None = None,
 ) -> int:
     """The version number ``version`` ("latest", 3 or "3") stands for."""
-    saved = versions(name, root=root)
+    store = store_root(root)
+    saved = versions(name, root=store)
     if not saved:
-        raise FileNotFoundError(f"no model named {name!r} in {store_root(root)}")
+        raise FileNotFoundError(f"no model named {name!r} in {store}")
     if version == "latest":
         return saved[-1]
     text = str(version)
-    number = int(text) if text.isdigit() else None
+    number = int(text) if _VERSION.fullmatch(text) else None
     if number not in saved:
         listed = ", ".join(map(str, saved))
         raise FileNotFoundError(f"model {name!r} has no version {text} (has {listed})")
@@ -128,8 +131,9 @@ def model_info(
     root: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Metadata of one saved version, with its ``version`` and ``path``."""
-    number = resolve_version(name, version, root=root)
-    folder = store_root(root) / name / str(number)
+    store = store_root(root)
+    number = resolve_version(name, version, root=store)
+    folder = store / name / str(number)
     return {**_read_metadata(folder), "version": number, "path": str(folder)}
 
 
@@ -163,11 +167,9 @@ def save_model(
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
-        # mkdtemp makes the folder private; a saved model is as shared as its
-        # siblings.
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
+        # mkdtemp makes the folder private; a saved version is as shared as
+        # the folder of its model.
+        staging.chmod(folder.stat().st_mode & 0o777)
 
         artifact = staging / ARTIFACTS[format]
         with atomic_path(artifact) as temporary:
@@ -216,8 +218,9 @@ def load_model(
     ``trusted`` lists the extra types a skops artifact may contain; other
     formats ignore it.
     """
-    number = resolve_version(name, version, root=root)
-    folder = store_root(root) / name / str(number)
+    store = store_root(root)
+    number = resolve_version(name, version, root=store)
+    folder = store / name / str(number)
     metadata = _read_metadata(folder)
 
     # Hash exactly the bytes that get deserialised, so the file cannot change
@@ -244,20 +247,20 @@ def verify(
 ) -> list[Verification]:
     """Check every saved version (of ``name``, or of every model) against its
     metadata, without loading any of them."""
+    store = store_root(root)
     if name is None:
-        catalogue = list_models(root=root)
+        catalogue = list_models(root=store)
     else:
-        found = versions(name, root=root)
+        found = versions(name, root=store)
         if not found:
-            raise FileNotFoundError(f"no model named {name!r} in {store_root(root)}")
+            raise FileNotFoundError(f"no model named {name!r} in {store}")
         catalogue = {name: found}
 
-    results = []
-    for model, numbers in catalogue.items():
-        for number in numbers:
-            folder = store_root(root) / model / str(number)
-            results.append(Verification(model, number, _folder_problem(folder)))
-    return results
+    return [
+        Verification(model, number, _folder_problem(store / model / str(number)))
+        for model, numbers in catalogue.items()
+        for number in numbers
+    ]
 
 
 def _folder_problem(folder: Path) -> str | None:
@@ -409,7 +412,9 @@ def _package_versions(model: Any, format: str) -> dict[str, str]:
     if format != "pickle":
         wanted.add(format)
     module = type(model).__module__.partition(".")[0]
-    wanted.update(normalize_name(d) for d in packages_distributions().get(module, []))
+    if module not in sys.stdlib_module_names:
+        owners = packages_distributions().get(module, [])
+        wanted.update(normalize_name(owner) for owner in owners)
 
     found = {}
     for name in sorted(wanted):
