@@ -47,10 +47,12 @@ EXPECTED_FILES = {
     "src/churn_radar/models/__init__.py",
     "src/churn_radar/models/train_model.py",
     "src/churn_radar/paths.py",
+    "src/churn_radar/tracking.py",
     "src/churn_radar/visualization/__init__.py",
     "src/churn_radar/visualization/plots.py",
     "tests/test_example.py",
     "tests/test_manifest.py",
+    "tests/test_tracking.py",
 }
 
 
