@@ -275,17 +275,20 @@ class Tracker:
         """
         if dataset is not None and not isinstance(dataset, str):
             dataset = os.fspath(dataset)
+        checked = {
+            "params": _checked_params(params),
+            "metrics": _checked_metrics(metrics),
+            "name": _checked_text("name", name),
+            "dataset": _checked_text("dataset", dataset),
+            "tags": _checked_tags(tags or {}),
+        }
         commit, dirty = self.git()
         run = Run(
             id=uuid.uuid4().hex,
             created_at=_now(),
-            params=_checked_params(params),
-            metrics=_checked_metrics(metrics),
-            name=_checked_text("name", name),
-            dataset=_checked_text("dataset", dataset),
-            tags=_checked_tags(tags or {}),
             git_commit=commit,
             git_dirty=dirty,
+            **checked,
         )
         run_id = self.store.add(run)
         log.info("logged run %s to %s", run_id, self.store.location)
@@ -400,10 +403,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 
 _RUN_COLUMNS = "seq, id, name, created_at, dataset, git_commit, git_dirty, params"
-_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+# SQLITE_BUSY and SQLITE_LOCKED (sqlite3 names them from Python 3.11 on).
+_BUSY_CODES = {5, 6}
 # Parameters per statement when reading metrics and tags of many runs; the
 # oldest SQLite builds still in use allow 999.
 _CHUNK = 500
+# Connections a forked child inherited. SQLite forbids using them in the
+# child, closing included, so they are kept alive and never touched.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class SQLiteStore:
@@ -501,8 +508,11 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
+            if self._connection is not None:
+                if self._pid == os.getpid():
+                    self._connection.close()
+                else:
+                    _INHERITED.append(self._connection)
             self._connection = None
 
     def _run(
@@ -529,10 +539,11 @@ class SQLiteStore:
                     attempt, delay = attempt + 1, min(delay * 2, 1.0)
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
-        # A connection must not cross fork(): a child process opens its own.
-        if self._connection is not None and self._pid == os.getpid():
-            return self._connection
-        self._connection = None
+        if self._connection is not None:
+            if self._pid == os.getpid():
+                return self._connection
+            _INHERITED.append(self._connection)
+            self._connection = None
         if not create and not self.path.exists():
             return None
 
@@ -798,8 +809,6 @@ class MLflowStore:
             token = None
             while limit is None or len(found) < limit:
                 wanted = 50_000 if limit is None else min(limit - len(found), 50_000)
-                if wanted == 0:
-                    break
                 page = self.client.search_runs(
                     [experiment_id],
                     filter_string=_mlflow_filter(query),
