@@ -54,6 +54,7 @@ EXPECTED_FILES = {
     "src/churn_radar/models/train_model.py",
     "src/churn_radar/monitoring.py",
     "src/churn_radar/paths.py",
+    "src/churn_radar/tracking.py",
     "src/churn_radar/visualization/__init__.py",
     "src/churn_radar/visualization/plots.py",
     "tests/conftest.py",
@@ -66,6 +67,7 @@ EXPECTED_FILES = {
     "tests/test_monitoring.py",
     "tests/test_notebooks.py",
     "tests/test_package.py",
+    "tests/test_tracking.py",
 }
 
 

@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,6 +29,7 @@ from .config import (
     selected_environment,
 )
 from .paths import project_root
+from .tracking import MISSING, Run, Tracker
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -210,6 +212,177 @@ def _add_doctor_command(commands: argparse._SubParsersAction) -> None:
     doctor.set_defaults(handler=cmd_doctor)
 
 
+def _tracker(args: argparse.Namespace) -> Tracker:
+    root = project_root(args.root)
+    settings = load_config(args.env, root=root)
+    return Tracker.from_settings(settings.get("tracking") or {}, root)
+
+
+def _number(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else json.dumps(value)
+
+
+def _print_run(run: Run) -> None:
+    git = "-"
+    if run.git_commit:
+        git = run.git_commit[:12] + (" (uncommitted changes)" if run.git_dirty else "")
+    print(f"run      {run.id}")
+    print(f"name     {run.name or '-'}")
+    print(f"created  {run.created_at:%Y-%m-%d %H:%M:%S} UTC")
+    print(f"dataset  {run.dataset or '-'}")
+    print(f"git      {git}")
+    for title, values in (
+        ("params", run.params),
+        ("metrics", run.metrics),
+        ("tags", run.tags),
+    ):
+        print(f"{title}:" if values else f"{title}:  -")
+        for key, value in values.items():
+            shown = (
+                value if isinstance(value, str) and title == "tags" else _number(value)
+            )
+            print(f"  {key} = {shown}")
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    with _tracker(args) as tracker:
+        runs = tracker.runs(
+            name=args.name,
+            dataset=args.dataset,
+            tags=dict(args.tag),
+            limit=args.limit or None,
+        )
+    if args.json:
+        print(json.dumps([run.to_dict() for run in runs], indent=2))
+        return 0
+    if not runs:
+        print("no runs")
+        return 0
+    names = [run.name or "-" for run in runs]
+    datasets = [run.dataset or "-" for run in runs]
+    name_width, dataset_width = max(map(len, names)), max(map(len, datasets))
+    for run, name, dataset in zip(runs, names, datasets, strict=True):
+        metrics = "  ".join(f"{k}={_number(v)}" for k, v in run.metrics.items())
+        line = (
+            f"{run.id}  {run.created_at:%Y-%m-%d %H:%M:%S}"
+            f"  {name:<{name_width}}  {dataset:<{dataset_width}}  {metrics}"
+        )
+        print(line.rstrip())
+    return 0
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    with _tracker(args) as tracker:
+        run = tracker.get(args.run_id)
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+    else:
+        _print_run(run)
+    return 0
+
+
+def cmd_runs_best(args: argparse.Namespace) -> int:
+    with _tracker(args) as tracker:
+        run = tracker.best(
+            args.metric,
+            higher_is_better=not args.lower_is_better,
+            name=args.name,
+            dataset=args.dataset,
+            tags=dict(args.tag),
+        )
+    if args.json:
+        print(json.dumps(run.to_dict(), indent=2))
+    else:
+        _print_run(run)
+    return 0
+
+
+def cmd_runs_compare(args: argparse.Namespace) -> int:
+    with _tracker(args) as tracker:
+        rows = tracker.compare(args.first, args.second)
+    first, second = args.first[:8], args.second[:8]
+    width = max([len(f"{row.kind} {row.key}") for row in rows] + [4])
+    print(f"  {'':<{width}}  {first:>12}  {second:>12}  change")
+    for row in rows:
+        shown = ["-" if v is MISSING else _number(v) for v in (row.first, row.second)]
+        if row.delta is not None:
+            change = f"{row.delta:+.6g}"
+        else:
+            change = "changed" if row.changed else ""
+        mark = "*" if row.changed else " "
+        label = f"{row.kind} {row.key}"
+        line = f"{mark} {label:<{width}}  {shown[0]:>12}  {shown[1]:>12}  {change}"
+        print(line.rstrip())
+    return 0
+
+
+def _tag(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
+    return key, value
+
+
+def _add_runs_commands(commands: argparse._SubParsersAction) -> None:
+    environment = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS keeps the global --env when this one is not given.
+    environment.add_argument(
+        "--env", default=argparse.SUPPRESS, help="environment (as the global --env)"
+    )
+    as_json = argparse.ArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="print JSON")
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--name", help="only runs with this name")
+    filters.add_argument("--dataset", help="only runs on this dataset")
+    filters.add_argument(
+        "--tag",
+        type=_tag,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only runs with this tag (repeatable)",
+    )
+
+    runs = commands.add_parser(
+        "runs", help="experiment runs: list, show, best, compare"
+    )
+    actions = runs.add_subparsers(dest="runs_command", required=True, metavar="ACTION")
+
+    listing = actions.add_parser(
+        "list", parents=[environment, as_json, filters], help="newest runs first"
+    )
+    listing.add_argument(
+        "--limit", type=int, default=20, help="at most this many (0: all; default 20)"
+    )
+    listing.set_defaults(handler=cmd_runs_list)
+
+    show = actions.add_parser(
+        "show", parents=[environment, as_json], help="one run in full"
+    )
+    show.add_argument("run_id", metavar="ID")
+    show.set_defaults(handler=cmd_runs_show)
+
+    best = actions.add_parser(
+        "best",
+        parents=[environment, as_json, filters],
+        help="the run with the best value of a metric",
+    )
+    best.add_argument("--metric", required=True, help="metric to rank runs by")
+    best.add_argument(
+        "--lower-is-better", action="store_true", help="rank lowest first (a loss)"
+    )
+    best.set_defaults(handler=cmd_runs_best)
+
+    compare = actions.add_parser(
+        "compare",
+        parents=[environment],
+        help="params and metrics of two runs side by side",
+    )
+    compare.add_argument("first", metavar="ID")
+    compare.add_argument("second", metavar="ID")
+    compare.set_defaults(handler=cmd_runs_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     parser.add_argument(
@@ -239,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_commands(commands)
     _add_model_commands(commands)
     _add_doctor_command(commands)
+    _add_runs_commands(commands)
     return parser
 
 
