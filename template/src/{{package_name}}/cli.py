@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import manifest as manifest_module
 from .paths import project_root
@@ -57,6 +58,61 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_import_conda(args: argparse.Namespace) -> int:
+    from . import conda_import
+
+    root = project_root(args.root)
+    conversion = conda_import.convert_file(Path(args.environment))
+    pyproject = root / "pyproject.toml"
+    merge = conda_import.update_pyproject(
+        pyproject, conversion.requirements, write=not args.dry_run
+    )
+
+    for requirement in merge.added:
+        print(f"  + {requirement}")
+    for before, after in merge.replaced:
+        print(f"  ~ {before} -> {after}")
+    print(
+        f"pyproject.toml: {len(merge.added)} added, {len(merge.replaced)} replaced, "
+        f"{len(merge.unchanged)} already there"
+    )
+    counts = {
+        status: len(conversion.having(status))
+        for status in (
+            conda_import.RENAMED,
+            conda_import.REWRITTEN,
+            conda_import.DROPPED_ENTRY,
+            conda_import.NOT_TRANSLATED,
+            conda_import.INSTALLER_OPTION,
+        )
+    }
+    print(", ".join(f"{count} {status}" for status, count in counts.items()))
+    if conversion.python:
+        print(f"the environment asked for Python {conversion.python}")
+
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    report = conda_import.migration_report(conversion, merge)
+    path = conda_import.write_migration(root, report)
+    print(f"{path.relative_to(root)}: every change, for review")
+    return 0
+
+
+def _add_conda_commands(commands: argparse._SubParsersAction) -> None:
+    importer = commands.add_parser(
+        "import-conda",
+        help="add a conda environment.yml's packages to pyproject.toml",
+    )
+    importer.add_argument("environment", help="the environment.yml to import")
+    importer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would change, write nothing",
+    )
+    importer.set_defaults(handler=cmd_import_conda)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     parser.add_argument(
@@ -78,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the .venv with the newest manifest",
     )
     manifest.set_defaults(handler=cmd_manifest)
+
+    _add_conda_commands(commands)
     return parser
 
 
