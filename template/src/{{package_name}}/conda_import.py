@@ -224,7 +224,9 @@ def _pep440_part(part: str, whole: str) -> str:
     if not prefix or operator not in {"==", "!="}:
         return f"{operator}{release}"
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", release):
-        raise Untranslatable(f"'{whole}' is a prefix of a pre- or post-release")
+        # PEP 440 prefixes are release numbers only; a conda prefix such as
+        # 1.4.1.post1* matches that one release in practice.
+        return f"{operator}{release}"
     return f"{operator}{release}.*"
 
 
@@ -529,7 +531,10 @@ def update_pyproject(
         dependencies[index] = after
     for requirement in merge.added:
         dependencies.append(requirement)
-    dependencies.multiline(True)
+    if "\n" not in dependencies.as_string():
+        # A one-line array grows into one requirement per line; a multi-line
+        # one keeps its own indentation, which tomlkit follows when appending.
+        dependencies.multiline(True)
     if write:
         atomic_write(path, tomlkit.dumps(document))
     return merge

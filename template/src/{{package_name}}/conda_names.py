@@ -42,6 +42,8 @@ PYPI_NAMES: dict[str, tuple[str, str]] = {
     "msgpack-python": ("msgpack", "MessagePack for Python on PyPI"),
     "python-graphviz": ("graphviz", "the Python interface to Graphviz"),
     "dask-core": ("dask", "conda's Dask without optional dependencies"),
+    "seaborn-base": ("seaborn", "conda-forge's seaborn without optional extras"),
+    "nbconvert-core": ("nbconvert", "conda-forge's nbconvert without pandoc"),
     "pyarrow-core": ("pyarrow", "conda-forge's minimal PyArrow build"),
     "qtconsole-base": ("qtconsole", "conda-forge's Qt console without Qt"),
     "pysoundfile": ("soundfile", "SoundFile on PyPI"),
@@ -81,7 +83,7 @@ _PROGRAM = (
 
 # Reason -> conda names dropped for that reason.
 DROPPED: dict[str, frozenset[str]] = {
-    "the package manager or its plumbing: .venv brings its own pip": frozenset(
+    "conda itself or its plumbing: .venv brings its own pip": frozenset(
         {
             "pip",
             "conda",
@@ -102,6 +104,7 @@ DROPPED: dict[str, frozenset[str]] = {
             "nb_conda",
             "nb_conda_kernels",
             "python_abi",
+            "pybind11-abi",
         }
     ),
     "a packaging tool that every virtual environment provides; add it back "
@@ -129,7 +132,8 @@ DROPPED: dict[str, frozenset[str]] = {
             "patch",
         }
     ),
-    "BLAS, LAPACK or MKL: NumPy and SciPy wheels bundle OpenBLAS": frozenset(
+    "a math or threading library (BLAS, LAPACK, MKL, OpenMP, TBB): NumPy and "
+    "SciPy wheels bundle OpenBLAS": frozenset(
         {
             "blas",
             "blas-devel",
@@ -232,6 +236,24 @@ DROPPED: dict[str, frozenset[str]] = {
             "vc14_runtime",
             "vs2015_runtime",
             "ucrt",
+            "keyutils",
+            "ucx",
+            "rdma-core",
+            "s2n",
+            "nettle",
+            "gnutls",
+            "lame",
+            "x264",
+            "x265",
+            "openh264",
+            "aom",
+            "dav1d",
+            "svt-av1",
+            "alsa-lib",
+            "pulseaudio",
+            "jasper",
+            "nlohmann_json",
+            "sleef",
         }
     ),
 }
@@ -248,7 +270,7 @@ DROPPED_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(gcc|gxx|gfortran|clang)[-_]"), "part of a compiler toolchain"),
     (
         re.compile(r"lib"),
-        "a C or C++ library: PyPI wheels bundle the libraries they need",
+        "a compiled library (conda's lib* packages): PyPI wheels bundle what they need",
     ),
     (
         re.compile(r".*-cpp$"),
