@@ -39,6 +39,8 @@ EXPECTED_FILES = {
     "src/churn_radar/__main__.py",
     "src/churn_radar/atomic.py",
     "src/churn_radar/cli.py",
+    "src/churn_radar/conda_import.py",
+    "src/churn_radar/conda_names.py",
     "src/churn_radar/data/__init__.py",
     "src/churn_radar/data/make_dataset.py",
     "src/churn_radar/features/__init__.py",
@@ -49,6 +51,7 @@ EXPECTED_FILES = {
     "src/churn_radar/paths.py",
     "src/churn_radar/visualization/__init__.py",
     "src/churn_radar/visualization/plots.py",
+    "tests/test_conda_import.py",
     "tests/test_example.py",
     "tests/test_manifest.py",
 }

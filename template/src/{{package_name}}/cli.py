@@ -76,19 +76,13 @@ def cmd_import_conda(args: argparse.Namespace) -> int:
         f"pyproject.toml: {len(merge.added)} added, {len(merge.replaced)} replaced, "
         f"{len(merge.unchanged)} already there"
     )
-    counts = {
-        status: len(conversion.having(status))
-        for status in (
-            conda_import.RENAMED,
-            conda_import.REWRITTEN,
-            conda_import.DROPPED_ENTRY,
-            conda_import.NOT_TRANSLATED,
-            conda_import.INSTALLER_OPTION,
-        )
-    }
-    print(", ".join(f"{count} {status}" for status, count in counts.items()))
+    print(", ".join(f"{status}: {count}" for status, count in conversion.counts()))
     if conversion.python:
-        print(f"the environment asked for Python {conversion.python}")
+        required = conda_import.requires_python(pyproject) or "not set"
+        print(
+            f"the environment asked for Python {conversion.python}; "
+            f"requires-python is {required}"
+        )
 
     if args.dry_run:
         print("dry run: nothing written")

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -37,6 +38,15 @@ DROPPED_ENTRY = "dropped"
 NOT_TRANSLATED = "not translated"
 DUPLICATE = "duplicate"
 INSTALLER_OPTION = "installer option"
+STATUSES = (
+    KEPT,
+    RENAMED,
+    REWRITTEN,
+    DROPPED_ENTRY,
+    NOT_TRANSLATED,
+    DUPLICATE,
+    INSTALLER_OPTION,
+)
 
 
 class EnvironmentFileError(ValueError):
@@ -76,6 +86,7 @@ class Conversion:
     name: str = ""
     channels: list[str] = field(default_factory=list)
     python: str = ""
+    builds_left_out: list[str] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
     @property
@@ -89,6 +100,11 @@ class Conversion:
 
     def having(self, *statuses: str) -> list[Entry]:
         return [entry for entry in self.entries if entry.status in statuses]
+
+    def counts(self) -> list[tuple[str, int]]:
+        """How many entries have each status, for the statuses that occur."""
+        counted = [(status, len(self.having(status))) for status in STATUSES]
+        return [(status, count) for status, count in counted if count]
 
 
 @dataclass
@@ -270,9 +286,11 @@ def convert(
 
     for item in environment.get("dependencies") or []:
         if isinstance(item, str):
-            entry, minor = _conda_entry(item)
+            entry, minor, build = _conda_entry(item)
             conversion.entries.append(entry)
             conversion.python = conversion.python or minor
+            if build:
+                conversion.builds_left_out.append(build)
         elif isinstance(item, dict) and list(item) == ["pip"]:
             lines = item["pip"] or []
             if isinstance(lines, list):
@@ -291,20 +309,21 @@ def convert(
     return conversion
 
 
-def _conda_entry(text: str) -> tuple[Entry, str]:
+def _conda_entry(text: str) -> tuple[Entry, str, str]:
+    """The entry for ``text``, the Python minor it sets, and its build string."""
     try:
         spec = parse_match_spec(text)
     except ValueError as error:
-        return Entry(text, "conda", NOT_TRANSLATED, "", str(error)), ""
+        return Entry(text, "conda", NOT_TRANSLATED, "", str(error)), "", ""
 
     if spec.name.lower() == "python":
         minor = python_minor(spec.version)
         reason = "the interpreter itself: it sets the project's Python"
-        return Entry(text, "conda", DROPPED_ENTRY, "", reason), minor
+        return Entry(text, "conda", DROPPED_ENTRY, "", reason), minor, spec.build
 
     reason = drop_reason(spec.name, spec.build)
     if reason:
-        return Entry(text, "conda", DROPPED_ENTRY, "", reason), ""
+        return Entry(text, "conda", DROPPED_ENTRY, "", reason), "", spec.build
 
     name, status, reason = spec.name, KEPT, ""
     renamed = PYPI_NAMES.get(spec.name.lower())
@@ -316,8 +335,8 @@ def _conda_entry(text: str) -> tuple[Entry, str]:
     except Untranslatable as error:
         why = f"{error}; kept without a version"
         reason = f"{reason}; {why}" if reason else why
-        return Entry(text, "conda", NOT_TRANSLATED, name, reason), ""
-    return Entry(text, "conda", status, name + specifier, reason), ""
+        return Entry(text, "conda", NOT_TRANSLATED, name, reason), "", spec.build
+    return Entry(text, "conda", status, name + specifier, reason), "", spec.build
 
 
 _PIP_OPTION = re.compile(r"(-[a-zA-Z]|--[a-z-]+)(?:[=\s]\s*(.*))?")
@@ -500,6 +519,23 @@ def merge_requirements(existing: Sequence[str], imported: Sequence[str]) -> Merg
     return merge
 
 
+def _tomlkit() -> ModuleType:
+    try:
+        import tomlkit
+    except ImportError:
+        raise RuntimeError(
+            "editing pyproject.toml needs tomlkit (the dev extra): "
+            "pip install -e '.[dev]'"
+        ) from None
+    return tomlkit
+
+
+def requires_python(path: Path) -> str:
+    """The ``requires-python`` of the pyproject.toml at ``path`` ("" if none)."""
+    document = _tomlkit().parse(path.read_text(encoding="utf-8"))
+    return str(document.get("project", {}).get("requires-python", ""))
+
+
 def update_pyproject(
     path: Path, requirements: Sequence[str], write: bool = True
 ) -> Merge:
@@ -508,13 +544,7 @@ def update_pyproject(
     Edits with tomlkit, so comments, order and layout elsewhere stay as they
     were; the write is atomic.
     """
-    try:
-        import tomlkit
-    except ImportError:
-        raise RuntimeError(
-            "editing pyproject.toml needs tomlkit: pip install -e '.[dev]'"
-        ) from None
-
+    tomlkit = _tomlkit()
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     project = document.get("project")
     if project is None:
@@ -572,25 +602,15 @@ def migration_report(conversion: Conversion, merge: Merge | None = None) -> str:
         channels = ", ".join(f"`{c}`" for c in conversion.channels)
         lines.append(f"Its channels ({channels}) are no longer used: packages now")
         lines.append("come from PyPI.")
-    lines += [
-        "conda build strings (such as `py311h64a7726_0`) pin conda's own binaries",
-        "and were left out.",
-    ]
+    if conversion.builds_left_out:
+        count, example = len(conversion.builds_left_out), conversion.builds_left_out[0]
+        lines += [
+            f"The build strings of {count} entries (such as `{example}`) pin",
+            "conda's own binaries and were left out.",
+        ]
     if conversion.python:
         lines.append(f"The environment asked for Python {conversion.python}.")
-
-    counts = ", ".join(
-        f"{status}: {len(conversion.having(status))}"
-        for status in (
-            KEPT,
-            RENAMED,
-            REWRITTEN,
-            DROPPED_ENTRY,
-            NOT_TRANSLATED,
-            DUPLICATE,
-            INSTALLER_OPTION,
-        )
-    )
+    counts = ", ".join(f"{status}: {count}" for status, count in conversion.counts())
     lines += ["", f"Entries: {counts}."]
 
     if merge is not None:
