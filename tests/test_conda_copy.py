@@ -159,6 +159,9 @@ def test_copy_with_tasks_imports_the_environment(copier, tmp_path, capfd, render
     for entry in conversion.entries:
         assert entry.text.replace("|", "\\|") in migration, entry.text
     assert "pyyaml>=6.0" in migration and "pyyaml==6.0.1" in migration
+    assert migration.endswith("\n") and not migration.endswith("\n\n")
+    assert "\n\n\n" not in migration
+    assert not any(line != line.rstrip() for line in migration.splitlines())
 
     plain = (render(tmp_path / "plain", conda_environment=str(EXPORT))).joinpath(
         "pyproject.toml"

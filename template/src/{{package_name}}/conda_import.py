@@ -8,8 +8,8 @@ system packages), not translated, a duplicate, or an installer option. The
 record becomes a ``MIGRATION.md`` section that a person reviews.
 
 Standard library and PyYAML only, so that the template's copy-time task can
-run it with copier's interpreter; ``update_pyproject`` alone imports tomlkit
-(the ``dev`` extra), when it is called.
+run it with copier's interpreter; ``update_pyproject`` and
+``requires_python`` import tomlkit (the ``dev`` extra) when they are called.
 """
 
 from __future__ import annotations
