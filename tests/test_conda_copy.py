@@ -177,16 +177,16 @@ def _without_dependencies(path: Path) -> str:
     return text[:start] + text[text.index("]\n", start) :]
 
 
-def test_the_task_changes_nothing_when_the_file_went_bad(render, tmp_path, capsys):
+def test_the_task_changes_nothing_when_the_file_went_bad(
+    render, tmp_path, capsys, monkeypatch
+):
     project = render()
     before = (project / "pyproject.toml").read_text()
     broken = tmp_path / "environment.yml"
     broken.write_text("dependencies:\n  - numpy\n - x: [\n")
 
-    with _working_directory(project):
-        code = import_conda.main(
-            ["--package", "churn_radar", "--environment", str(broken)]
-        )
+    monkeypatch.chdir(project)
+    code = import_conda.main(["--package", "churn_radar", "--environment", str(broken)])
 
     printed = capsys.readouterr().out
     assert code == 0, "copier deletes a new project whose task fails"
@@ -199,14 +199,14 @@ def test_the_task_changes_nothing_when_the_file_went_bad(render, tmp_path, capsy
     assert not (project / "MIGRATION.md").exists()
 
 
-def test_the_task_refuses_a_pyproject_it_did_not_render(render, capsys):
+def test_the_task_refuses_a_pyproject_it_did_not_render(render, capsys, monkeypatch):
     project = render()
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace("dependencies = [", "deps = ["))
     before = pyproject.read_text()
 
-    with _working_directory(project):
-        import_conda.main(["--package", "churn_radar", "--environment", str(EXPORT)])
+    monkeypatch.chdir(project)
+    import_conda.main(["--package", "churn_radar", "--environment", str(EXPORT)])
 
     assert "no dependencies array" in capsys.readouterr().out
     assert pyproject.read_text() == before
@@ -245,21 +245,6 @@ def _commit_all(project: Path) -> None:
         ["git", "commit", "-qm", "Created from the template"],
     ):
         subprocess.run(command, cwd=project, check=True)
-
-
-class _working_directory:
-    def __init__(self, path: Path) -> None:
-        self.path, self.previous = path, Path.cwd()
-
-    def __enter__(self) -> None:
-        import os
-
-        os.chdir(self.path)
-
-    def __exit__(self, *_: object) -> None:
-        import os
-
-        os.chdir(self.previous)
 
 
 # ------------------------------------------------------------ for real

@@ -93,8 +93,8 @@ def cmd_import_conda(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_conda_commands(commands: argparse._SubParsersAction) -> None:
-    importer = commands.add_parser(
+def _add_conda_commands(subparsers: argparse._SubParsersAction) -> None:
+    importer = subparsers.add_parser(
         "import-conda",
         help="add a conda environment.yml's packages to pyproject.toml",
     )
