@@ -26,13 +26,13 @@ import shutil
 import subprocess
 import sysconfig
 import time
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import tomllib
 import yaml
 from copier import run_copy
 

@@ -383,6 +383,55 @@ def _add_runs_commands(commands: argparse._SubParsersAction) -> None:
     compare.set_defaults(handler=cmd_runs_compare)
 
 
+def cmd_import_conda(args: argparse.Namespace) -> int:
+    from . import conda_import
+
+    root = project_root(args.root)
+    conversion = conda_import.convert_file(Path(args.environment))
+    pyproject = root / "pyproject.toml"
+    merge = conda_import.update_pyproject(
+        pyproject, conversion.requirements, write=not args.dry_run
+    )
+
+    for requirement in merge.added:
+        print(f"  + {requirement}")
+    for before, after in merge.replaced:
+        print(f"  ~ {before} -> {after}")
+    print(
+        f"pyproject.toml: {len(merge.added)} added, {len(merge.replaced)} replaced, "
+        f"{len(merge.unchanged)} already there"
+    )
+    print(", ".join(f"{status}: {count}" for status, count in conversion.counts()))
+    if conversion.python:
+        required = conda_import.requires_python(pyproject) or "not set"
+        print(
+            f"the environment asked for Python {conversion.python}; "
+            f"requires-python is {required}"
+        )
+
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    report = conda_import.migration_report(conversion, merge)
+    path = conda_import.write_migration(root, report)
+    print(f"{path.relative_to(root)}: every change, for review")
+    return 0
+
+
+def _add_conda_commands(subparsers: argparse._SubParsersAction) -> None:
+    importer = subparsers.add_parser(
+        "import-conda",
+        help="add a conda environment.yml's packages to pyproject.toml",
+    )
+    importer.add_argument("environment", help="the environment.yml to import")
+    importer.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would change, write nothing",
+    )
+    importer.set_defaults(handler=cmd_import_conda)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
     parser.add_argument(
@@ -413,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_commands(commands)
     _add_doctor_command(commands)
     _add_runs_commands(commands)
+    _add_conda_commands(commands)
     return parser
 
 
