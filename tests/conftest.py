@@ -29,6 +29,7 @@ TEMPLATE_PATHS = ["copier.yml", "team.yml", "includes", "hooks", "template"]
 ANSWERS = yaml.safe_load((Path(__file__).parent / "answers.yml").read_text())
 
 sys.path.insert(0, str(ROOT / "hooks"))
+sys.path.insert(0, str(ROOT))
 
 
 def _neutral_environment() -> dict[str, str | None]:

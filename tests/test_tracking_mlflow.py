@@ -18,111 +18,30 @@ neither can be left half-changed. The generated tests then start
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
-import shutil
 import subprocess
-import sysconfig
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import tomllib
 import yaml
 from copier import run_copy
+
+from conftest import tomllib
+from support.cached_env import (
+    cache_root,
+    cached_environment,
+    purelib,
+    python_output,
+)
 
 pytestmark = pytest.mark.slow
 
 ANSWERS = yaml.safe_load((Path(__file__).parent / "answers.yml").read_text())
 # MLflow reports usage unless told not to; nothing here may leave the machine.
 QUIET_MLFLOW = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "purepy"
-
-
-def python_output(python: Path, code: str) -> str:
-    result = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{python} -c {code!r} failed: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-def purelib(python: Path) -> Path:
-    return Path(
-        python_output(python, "import sysconfig; print(sysconfig.get_path('purelib'))")
-    )
-
-
-@contextmanager
-def exclusive(lock: Path) -> Iterator[None]:
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def cached_environment(requirements: list[str], python: Path, probe: str) -> Path:
-    """A venv with ``requirements`` for the Python of ``python``, built once.
-
-    ``probe`` is code the environment's interpreter must run without error;
-    when it fails (a half-finished build, a removed base interpreter), the
-    environment is built again from scratch.
-    """
-    version = python_output(python, "import sys; print(sys.version.split()[0])")
-    minor = ".".join(version.split(".")[:2])
-    identity = {
-        "requirements": sorted(requirements),
-        "python": minor,
-        "platform": sysconfig.get_platform(),
-    }
-    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    venv = cache_root() / f"mlflow-py{minor}-{key[:12]}"
-    env_python = venv / "bin" / "python"
-    marker = venv / "purepy-environment.json"
-
-    with exclusive(venv.with_name(venv.name + ".lock")):
-        if marker.is_file() and env_python.exists():
-            check = subprocess.run(
-                [str(env_python), "-c", probe],
-                env={**os.environ, **QUIET_MLFLOW},
-                capture_output=True,
-                check=False,
-            )
-            if check.returncode == 0:
-                return venv
-        shutil.rmtree(venv, ignore_errors=True)
-
-        from uv import find_uv_bin
-
-        uv = find_uv_bin()
-        subprocess.run(
-            [uv, "venv", "-q", "--python", str(python), str(venv)], check=True
-        )
-        subprocess.run(
-            [uv, "pip", "install", "-q", "--python", str(env_python), *requirements],
-            check=True,
-        )
-        subprocess.run(
-            [str(env_python), "-c", probe],
-            env={**os.environ, **QUIET_MLFLOW},
-            check=True,
-        )
-        # Written last: its presence means the build above finished.
-        marker.write_text(json.dumps({**identity, "built": time.time()}, indent=2))
-    return venv
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +66,11 @@ def mlflow_in_project(project: Path) -> Iterator[Path]:
     requirements = pyproject["project"]["optional-dependencies"]["mlflow"]
     python = project / ".venv" / "bin" / "python"
     cached = cached_environment(
-        requirements, python, probe="import mlflow.server, mlflow.tracking"
+        "mlflow",
+        requirements,
+        python,
+        probe="import mlflow.server, mlflow.tracking",
+        probe_env=QUIET_MLFLOW,
     )
 
     link = purelib(python) / "cached-mlflow.pth"

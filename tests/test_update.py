@@ -21,6 +21,7 @@ import yaml
 from copier import run_copy, run_update
 
 from conftest import ANSWERS, ROOT, TEMPLATE_PATHS, tomllib
+from support.cached_env import cached_environment
 
 GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
@@ -310,37 +311,15 @@ def test_a_fork_changes_defaults_by_editing_team_yml_alone(template_repo, tmp_pa
 
 
 def cached_copier(version: str) -> Path:
-    """copier ``version`` in a venv under ~/.cache/purepy, built once."""
-    from uv import find_uv_bin
-
-    venv = Path.home() / ".cache" / "purepy" / f"copier-{version}"
-    executable = venv / "bin" / "copier"
-    probe = (
-        subprocess.run(
-            [str(executable), "--version"], capture_output=True, text=True, check=False
-        )
-        if executable.exists()
-        else None
+    """copier ``version`` in a cached venv under ~/.cache/purepy."""
+    venv = cached_environment(
+        "copier",
+        [f"copier=={version}"],
+        Path(sys.executable),
+        probe=f"from importlib.metadata import version; "
+        f"assert version('copier') == {version!r}",
     )
-    if probe is None or probe.returncode != 0 or version not in probe.stdout:
-        shutil.rmtree(venv, ignore_errors=True)
-        uv = find_uv_bin()
-        subprocess.run(
-            [uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True
-        )
-        subprocess.run(
-            [
-                uv,
-                "pip",
-                "install",
-                "-q",
-                "--python",
-                str(venv / "bin" / "python"),
-                f"copier=={version}",
-            ],
-            check=True,
-        )
-    return executable
+    return venv / "bin" / "copier"
 
 
 @pytest.mark.slow
