@@ -159,6 +159,32 @@ def make_floor_repo(folder: Path) -> Path:
     return repo
 
 
+def make_same_size_repo(folder: Path) -> Path:
+    """copier's per-file floor: as many plain files, in as many folders, as
+    this template renders, with one question and no Jinja in them."""
+    repo = folder / "same-size-template"
+    (repo / "template").mkdir(parents=True)
+    (repo / "copier.yml").write_text(
+        "_subdirectory: template\nproject_name:\n  type: str\n  default: x\n"
+    )
+    for number, source in enumerate(sorted((ROOT / "template").rglob("*"))):
+        if source.is_file():
+            relative = source.relative_to(ROOT / "template").parent
+            target = (
+                repo
+                / "template"
+                / str(relative).replace("{{", "").replace("}}", "")
+                / f"file{number}.txt"
+            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("plain\n")
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "v0.1.0"], cwd=repo, check=True)
+    subprocess.run([*GIT, "tag", "v0.1.0"], cwd=repo, check=True)
+    return repo
+
+
 def render_command(
     copier: str, repo: Path, destination: Path, packages: list[str], ref: str = "v0.1.0"
 ) -> list[str]:
@@ -212,6 +238,29 @@ def bench_render(scratch: Path, tool: dict[str, str], repeat: int) -> Figure:
         repeat,
     )
     figure.met = figure.ratio <= 1.3
+
+    same_size = make_same_size_repo(scratch)
+    files = sum(1 for p in (ROOT / "template").rglob("*") if p.is_file())
+    plain = Figure("", "", "", "")
+    interleave(
+        plain,
+        lambda i: run(render_command(tool["copier"], repo, scratch / f"again-{i}", [])),
+        lambda i: run(
+            [
+                tool["copier"],
+                "copy",
+                "--quiet",
+                "--defaults",
+                str(same_size),
+                str(scratch / f"same-{i}"),
+            ]
+        ),
+        repeat,
+    )
+    figure.notes.append(
+        f"against a template of the same {files} files as plain text (copier's own "
+        f"work per file, without Jinja or questions): {plain.ratio:.2f}×"
+    )
     return figure
 
 
