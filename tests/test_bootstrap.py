@@ -7,9 +7,8 @@ import stat
 import sys
 from pathlib import Path
 
-import pytest
-
 import bootstrap
+import pytest
 from bootstrap import Outcome, Python
 
 CURRENT = Python(sys.executable, sys.version_info[:2])

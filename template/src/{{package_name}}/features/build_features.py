@@ -15,8 +15,9 @@ def _number(row: Mapping[str, str], column: str, line: int) -> float:
         raise KeyError(f"row {line}: missing column {column!r}") from None
     try:
         return float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"row {line}: {column}={raw!r} is not a number") from None
+    except (TypeError, ValueError) as error:
+        # Named so the tuple keeps its parentheses under every target Python.
+        raise ValueError(f"row {line}: {column}={raw!r} is not a number") from error
 
 
 def build_features(
