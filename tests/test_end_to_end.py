@@ -74,14 +74,25 @@ def assert_bootstrapped(project: Path, manager: str) -> dict:
 
 
 def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
-    project = copier.copy(tmp_path / "churn-radar", env_manager="uv").path
+    """Also with a package name that is not the slug of the project name:
+    imports, entry point, coverage and packaging all use the package."""
+    project = copier.copy(
+        tmp_path / "churn-radar", env_manager="uv", package_name="radar"
+    ).path
     printed = capfd.readouterr().out
 
     assert_bootstrapped(project, "uv")
     assert "Project ready in churn-radar/" in printed
     assert "source .venv/bin/activate" in printed
-    check = run_in(project, "-m", "churn_radar", "manifest", "--check")
+    check = run_in(project, "-m", "radar", "manifest", "--check")
     assert check.returncode == 0, check.stdout + check.stderr
+    script = subprocess.run(
+        [str(project / ".venv/bin/churn-radar"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert script.returncode == 0 and "usage" in script.stdout.lower(), script
 
 
 def test_pip_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
