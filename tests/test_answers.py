@@ -222,7 +222,7 @@ def test_a_package_name_that_differs_from_the_slug_is_used_everywhere(render):
     assert pyproject["tool"]["ruff"]["lint"]["isort"]["known-first-party"] == ["radar"]
     assert (project / "src/radar/__init__.py").is_file()
     for name in sorted(files(project)):
-        assert "churn_radar" not in (project / name).read_text(), name
+        assert b"churn_radar" not in (project / name).read_bytes(), name
 
 
 @pytest.mark.parametrize(
