@@ -128,9 +128,17 @@ def test_python_without_ensurepip_is_detected(tmp_path):
     assert not bootstrap.has_ensurepip(Python(str(tmp_path / "missing"), (3, 12)))
 
 
-def test_venv_interpreter_path_is_computed_per_os(render):
+@pytest.fixture
+def project(render):
+    """A rendered project, its package forgotten again after the test."""
+    yield render()
+    for name in [m for m in sys.modules if m.split(".")[0] == "churn_radar"]:
+        del sys.modules[name]
+
+
+def test_venv_interpreter_path_is_computed_per_os(project):
     """Windows venvs keep Python in Scripts\\python.exe, others in bin/python."""
-    manifest = bootstrap.load_manifest_module(render(), "churn_radar")
+    manifest = bootstrap.load_manifest_module(project, "churn_radar")
 
     nt = manifest.venv_python(Path(".venv"), "nt")
     posix = manifest.venv_python(Path(".venv"), "posix")
@@ -210,14 +218,6 @@ def test_summary_on_windows_quotes_commands_for_windows():
 
     assert r'  .venv\Scripts\python.exe -m pip "a b"' in text
     assert "'" not in text
-
-
-@pytest.fixture
-def project(render):
-    """A rendered project, its package forgotten again after the test."""
-    yield render()
-    for name in [m for m in sys.modules if m.split(".")[0] == "churn_radar"]:
-        del sys.modules[name]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
