@@ -36,6 +36,7 @@ GOALS = {
 
 def load_tracking() -> types.ModuleType:
     """The template's tracking module, imported as part of a stand-in package."""
+    sys.dont_write_bytecode = True  # no __pycache__ inside the template source
     package = types.ModuleType("toolkit")
     package.__path__ = [str(TOOLKIT)]
     sys.modules["toolkit"] = package

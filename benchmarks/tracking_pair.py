@@ -49,6 +49,7 @@ def fastest(query: Callable[[], T], tries: int = 5) -> tuple[float, T]:
 
 def load_tracking() -> types.ModuleType:
     """The template's tracking module, imported as part of a stand-in package."""
+    sys.dont_write_bytecode = True  # no __pycache__ inside the template source
     package = types.ModuleType("toolkit")
     package.__path__ = [str(TOOLKIT)]
     sys.modules["toolkit"] = package

@@ -20,7 +20,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -61,16 +61,19 @@ def parse_version(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def load_manifest_module(root: Path, package: str) -> ModuleType:
-    """Import the project's own ``manifest`` module from its ``src/`` folder.
+def load_project_module(root: Path, package: str, module: str) -> ModuleType:
+    """Import ``<package>.<module>`` from the project's own ``src/`` folder.
 
-    The module and its imports are standard library only, so this works
-    with copier's interpreter before anything is installed.
+    The toolkit modules the tasks use need only the standard library (and
+    PyYAML, which copier brings), so this works with copier's interpreter
+    before anything is installed. No bytecode is written: copier's Python
+    may not be the project's.
     """
+    sys.dont_write_bytecode = True
     source = str(root / "src")
     sys.path.insert(0, source)
     try:
-        return importlib.import_module(f"{package}.manifest")
+        return importlib.import_module(f"{package}.{module}")
     finally:
         sys.path.remove(source)
 
@@ -145,12 +148,16 @@ def locate(minor: str, current: Python, os_name: str = os.name) -> Python | None
 
 
 def _launcher_target(launcher: str, arguments: list[str]) -> str | None:
-    result = subprocess.run(
-        [launcher, *arguments, "-c", "import sys; print(sys.executable)"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [launcher, *arguments, "-c", "import sys; print(sys.executable)"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
@@ -173,11 +180,15 @@ def find_python(
 
 def has_ensurepip(python: Python) -> bool:
     """True when ``python -m venv`` can seed pip (Debian needs python3-venv)."""
-    result = subprocess.run(
-        [python.path, "-I", "-c", "import ensurepip, venv"],
-        capture_output=True,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [python.path, "-I", "-c", "import ensurepip, venv"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
     return result.returncode == 0
 
 
@@ -260,7 +271,10 @@ def pin_index(venv: Path, index_url: str) -> Path:
     return config
 
 
-def quote(command: Iterable[str]) -> str:
+def quote(command: Sequence[str], os_name: str = os.name) -> str:
+    """``command`` as one line to paste into the shell of the OS."""
+    if os_name == "nt":
+        return subprocess.list2cmdline(command)
     return " ".join(shlex.quote(part) for part in command)
 
 
@@ -284,7 +298,7 @@ def bootstrap(
     kernel: str = "",
 ) -> Outcome:
     """Build ``root/.venv``, install, lock and write the manifest."""
-    manifest = load_manifest_module(root, package)
+    manifest = load_project_module(root, package, "manifest")
     venv = root / manifest.VENV_DIR
     relative_venv = Path(manifest.VENV_DIR)
     relative_python = manifest.venv_python(relative_venv)
@@ -313,8 +327,7 @@ def bootstrap(
             lock_cmd,
             manifest_cmd,
         ]
-        _write_manifest(manifest, root, outcome)
-        return outcome
+        return _record(manifest, root, outcome)
 
     if venv.exists():
         outcome.status = "kept"
@@ -450,7 +463,7 @@ def summary(outcome: Outcome, root: Path, package: str, os_name: str = os.name) 
         else:
             lines.append("No virtual environment was built.")
         lines.append(f"Your files are all in {root.name}/. To finish, run there:")
-        lines += [f"  {quote(command)}" for command in outcome.finish]
+        lines += [f"  {quote(command, os_name)}" for command in outcome.finish]
     lines += [f"  note: {note}" for note in outcome.notes]
     return "\n".join(lines)
 
@@ -481,15 +494,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     root = Path.cwd()
     supported = [v for v in args.supported.split(",") if v]
-    outcome = bootstrap(
-        root,
-        args.env_manager,
-        args.python,
-        args.package,
-        supported,
-        args.index_url,
-        args.kernel,
-    )
+    try:
+        outcome = bootstrap(
+            root,
+            args.env_manager,
+            args.python,
+            args.package,
+            supported,
+            args.index_url,
+            args.kernel,
+        )
+    except Exception as error:
+        # Exiting non-zero would make copier delete the new project.
+        print(
+            f"\nBootstrap failed: {type(error).__name__}: {error}\n"
+            f"Your files are all in {root.name}/; README.md says how to build "
+            ".venv by hand.",
+            flush=True,
+        )
+        return 0
     print(summary(outcome, root, args.package), flush=True)
     return 0
 

@@ -15,27 +15,17 @@ later with the project's own command.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import re
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
+
+from bootstrap import load_project_module
 
 # The array exactly as template/pyproject.toml.jinja renders it.
 DEPENDENCIES = re.compile(r"^dependencies = \[\n(?P<items>(?:  .*,\n)*)\]$", re.M)
-
-
-def load_project_module(root: Path, package: str, module: str) -> ModuleType:
-    """Import ``<package>.<module>`` from the project's ``src/`` folder."""
-    source = str(root / "src")
-    sys.path.insert(0, source)
-    try:
-        return importlib.import_module(f"{package}.{module}")
-    finally:
-        sys.path.remove(source)
 
 
 def read_dependencies(pyproject: str) -> list[str]:

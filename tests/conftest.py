@@ -10,6 +10,7 @@ written as on a default Python (PYTHONDONTWRITEBYTECODE unset).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,31 @@ def copier_template_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def plain_template(copier_template: Path, tmp_path_factory) -> Path:
+    """The template outside git: renders faster, without ``_commit``."""
+    destination = tmp_path_factory.mktemp("plain") / "template"
+    shutil.copytree(copier_template, destination, ignore=shutil.ignore_patterns(".git"))
+    return destination
+
+
 @pytest.fixture
 def copier_defaults() -> dict[str, Any]:
     return dict(ANSWERS)
+
+
+def render_project(template: Path, destination: Path, **answers: Any) -> Path:
+    """Render ``template`` into ``destination`` without tasks."""
+    run_copy(
+        str(template),
+        destination,
+        data={**ANSWERS, **answers},
+        defaults=True,
+        unsafe=True,
+        skip_tasks=True,
+        quiet=True,
+    )
+    return destination
 
 
 @pytest.fixture
@@ -80,17 +103,9 @@ def render(copier_template: Path, tmp_path: Path):
     """Render the template without tasks; keyword arguments override answers."""
 
     def _render(destination: Path | None = None, **answers: Any) -> Path:
-        destination = destination or tmp_path / "project"
-        run_copy(
-            str(copier_template),
-            destination,
-            data={**ANSWERS, **answers},
-            defaults=True,
-            unsafe=True,
-            skip_tasks=True,
-            quiet=True,
+        return render_project(
+            copier_template, destination or tmp_path / "project", **answers
         )
-        return destination
 
     return _render
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
 import subprocess
@@ -9,9 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 import bootstrap
 from bootstrap import Outcome, Python
+from bootstrap import parse_version as parse
+from conftest import ROOT
 
 CURRENT = Python(sys.executable, sys.version_info[:2])
 OFFERED = ["3.10", "3.11", "3.12", "3.13", "3.14"]
@@ -99,19 +103,71 @@ def test_oldest_newer_python_is_used_and_said(fake_path):
     assert note == "Python 3.13 not found: using Python 3.14 instead"
 
 
+def python_without_ensurepip(folder: Path, name: str, version: str) -> Path:
+    """A Python ``version`` as Debian ships it without python3-venv: it
+    answers, but cannot import ensurepip. Anything else run with it leaves
+    a mark."""
+    major, minor = version.split(".")
+    script = folder / name
+    script.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        f"  *version_info*) echo {major} {minor} ;;\n"
+        '  *ensurepip*) echo "No module named ensurepip" >&2; exit 1 ;;\n'
+        f'  *) touch "{script}.was-run"; exit 1 ;;\n'
+        "esac\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
 @pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
 def test_python_without_ensurepip_is_detected(tmp_path):
-    crippled = tmp_path / "python3"
-    crippled.write_text(
-        "#!/bin/sh\n"
-        'case "$*" in *ensurepip*) echo "No module named ensurepip" >&2\n'
-        "  exit 1;; esac\n"
-        f'exec "{sys.executable}" "$@"\n'
-    )
-    crippled.chmod(0o755)
+    crippled = python_without_ensurepip(tmp_path, "python3", CURRENT.minor)
 
     assert bootstrap.has_ensurepip(CURRENT)
     assert not bootstrap.has_ensurepip(Python(str(crippled), CURRENT.version))
+    assert not bootstrap.has_ensurepip(Python(str(tmp_path / "missing"), (3, 12)))
+
+
+@pytest.fixture
+def project(render):
+    """A rendered project, its package forgotten again after the test."""
+    yield render()
+    for name in [m for m in sys.modules if m.split(".")[0] == "churn_radar"]:
+        del sys.modules[name]
+
+
+def test_venv_interpreter_path_is_computed_per_os(project):
+    """Windows venvs keep Python in Scripts\\python.exe, others in bin/python."""
+    manifest = bootstrap.load_project_module(project, "churn_radar", "manifest")
+
+    nt = manifest.venv_python(Path(".venv"), "nt")
+    posix = manifest.venv_python(Path(".venv"), "posix")
+    assert (nt.as_posix(), posix.as_posix()) == (
+        ".venv/Scripts/python.exe",
+        ".venv/bin/python",
+    )
+
+
+def test_task_scripts_never_rely_on_a_shell():
+    """Tasks are argument lists run by copier's own interpreter, and the hook
+    starts every process from a list, never through a shell."""
+    tasks = yaml.safe_load((ROOT / "copier.yml").read_text().split("\n---")[0])
+    for task in tasks["_tasks"]:
+        assert isinstance(task["command"], list)
+        assert task["command"][0] == "{{ _copier_python }}"
+
+    for path in sorted((ROOT / "hooks").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+        names = {ast.unparse(call.func) for call in calls}
+        assert not names & {"os.system", "os.popen", "subprocess.getoutput"}, path
+        for call in calls:
+            if ast.unparse(call.func).startswith("subprocess."):
+                keywords = {k.arg: ast.unparse(k.value) for k in call.keywords}
+                assert keywords.get("shell", "False") == "False", ast.unparse(call)
+                assert not isinstance(call.args[0], ast.Constant), ast.unparse(call)
 
 
 def test_venv_commands_never_use_a_shell_and_pass_the_index():
@@ -154,6 +210,81 @@ def test_summary_of_a_failure_gives_the_commands_that_finish():
     assert "Bootstrap stopped: installing the project failed." in text
     assert "Your files are all in churn-radar/" in text
     assert "  a 'b c'\n  d" in text
+
+
+def test_summary_on_windows_quotes_commands_for_windows():
+    outcome = Outcome("pip").fail(
+        "no-python", "no Python", [[r".venv\Scripts\python.exe", "-m", "pip", "a b"]]
+    )
+    text = bootstrap.summary(outcome, Path("/w/churn-radar"), "churn_radar", "nt")
+
+    assert r'  .venv\Scripts\python.exe -m pip "a b"' in text
+    assert "'" not in text
+
+
+@pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
+def test_without_ensurepip_nothing_is_installed_and_the_remedy_is_one_line(
+    project, fake_path
+):
+    """Debian without python3.X-venv: found before any venv is made."""
+    other = next(v for v in OFFERED if v != CURRENT.minor)
+    crippled = python_without_ensurepip(fake_path, f"python{other}", other)
+
+    outcome = bootstrap.bootstrap(project, "pip", other, "churn_radar", OFFERED)
+    text = bootstrap.summary(outcome, project, "churn_radar", "posix")
+
+    assert outcome.status == "no-ensurepip"
+    assert not (project / ".venv").exists()
+    assert not Path(f"{crippled}.was-run").exists()
+    remedy = f"sudo apt install python{other}-venv"
+    assert any(
+        remedy in line and "Bootstrap stopped" in line for line in text.split("\n")
+    )
+
+
+@pytest.mark.skipif(os.name == "nt", reason="fake interpreters are shell scripts")
+def test_the_summary_says_which_python_was_used_instead_of_the_requested_one(
+    project, fake_path
+):
+    newest = OFFERED[-1]
+    between = [v for v in OFFERED[:-1] if parse(v) > CURRENT.version]
+    if not between:
+        pytest.skip("needs a Python older than the newest offered but one")
+    python_without_ensurepip(fake_path, f"python{newest}", newest)
+
+    outcome = bootstrap.bootstrap(project, "pip", between[0], "churn_radar", OFFERED)
+    text = bootstrap.summary(outcome, project, "churn_radar", "posix")
+
+    assert outcome.python is not None and outcome.python.minor == newest
+    assert f"Python {between[0]} not found: using Python {newest} instead" in text
+
+
+def test_render_only_copy_survives_a_manifest_that_cannot_be_written(project):
+    (project / "deployments/.gitkeep").unlink()
+    (project / "deployments").rmdir()
+    (project / "deployments").write_text("a file where the folder should be\n")
+
+    outcome = bootstrap.bootstrap(project, "none", "3.12", "churn_radar", OFFERED)
+
+    assert outcome.status == "skipped"
+    assert any("could not be written" in note for note in outcome.notes)
+    assert outcome.finish
+
+
+def test_an_unexpected_failure_still_exits_0_so_copier_keeps_the_project(
+    project, monkeypatch, capsys
+):
+    """A crash would make copier delete the new project: report it instead."""
+    (project / "src/churn_radar/manifest.py").write_text("raise RuntimeError('bug')\n")
+    monkeypatch.chdir(project)
+
+    code = bootstrap.main(["--python", "3.12", "--package", "churn_radar"])
+
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Bootstrap failed: RuntimeError: bug" in printed
+    assert "Your files are all in churn-radar/" not in printed
+    assert (project / "pyproject.toml").is_file()
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import tomllib
 import yaml
-from test_conda_import import FIXTURES, ci
 
 import import_conda
+from conftest import tomllib
+from test_conda_import import FIXTURES, ci
 
 OFFERED = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 TOOLKIT_REQUIREMENTS = ["pyyaml>=6.0", "psutil>=5.9", "packaging>=23"]

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import tomllib
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 MANIFEST_FIELDS = {
     "schema_version",
@@ -76,7 +76,11 @@ def assert_bootstrapped(project: Path, manager: str) -> dict:
 
 
 def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
-    project = copier.copy(tmp_path / "churn-radar", env_manager="uv").path
+    """Also with a package name that is not the slug of the project name:
+    imports, entry point, coverage and packaging all use the package."""
+    project = copier.copy(
+        tmp_path / "churn-radar", env_manager="uv", package_name="radar"
+    ).path
     printed = capfd.readouterr().out
 
     assert_bootstrapped(project, "uv")
@@ -84,7 +88,7 @@ def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
     assert "source .venv/bin/activate" in printed
     printed_by = {}
     for command in ("manifest --check", "doctor", "config --sources", "models list"):
-        result = run_in(project, "-m", "churn_radar", *command.split())
+        result = run_in(project, "-m", "radar", *command.split())
         assert result.returncode == 0, (command, result.stdout + result.stderr)
         printed_by[command] = result.stdout
     assert printed_by["doctor"].endswith("\nhealthy\n")

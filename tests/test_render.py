@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import tomllib
+from conftest import ROOT, render_project, tomllib
+from helpers import files, parse_all, walk
+
+OFFERED = yaml.safe_load((ROOT / "team.yml").read_text())["team_python_versions"][
+    "default"
+]
+EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 EXPECTED_FILES = {
     ".copier-answers.yml",
@@ -74,27 +81,6 @@ EXPECTED_FILES = {
 }
 
 
-def files(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
-def parse_all(root: Path) -> dict[str, object]:
-    """Every TOML, YAML and JSON file of a project, parsed."""
-    parsed: dict[str, object] = {}
-    for path in sorted(root.rglob("*")):
-        if ".venv" in path.parts or not path.is_file():
-            continue
-        name = path.relative_to(root).as_posix()
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".toml":
-            parsed[name] = tomllib.loads(text)
-        elif path.suffix in {".yml", ".yaml"}:
-            parsed[name] = yaml.safe_load(text)
-        elif path.suffix in {".json", ".ipynb"}:
-            parsed[name] = json.loads(text)
-    return parsed
-
-
 def test_default_render_has_exactly_the_expected_files(render):
     assert files(render()) == EXPECTED_FILES
 
@@ -134,98 +120,29 @@ def test_generated_files_look_hand_written(render, answers):
         assert not any(line != line.rstrip() for line in text.splitlines()), name
 
 
-@pytest.mark.parametrize(
-    ("name", "slug", "package"),
-    [
-        ("Churn Radar", "churn-radar", "churn_radar"),
-        ("churn-radar", "churn-radar", "churn_radar"),
-        ("churn.radar", "churn-radar", "churn_radar"),
-        ("ChurnRadar", "churnradar", "churnradar"),
-        ("2churn", "2churn", "pkg_2churn"),
-        ("Email", "email", "email_pkg"),
-    ],
-)
-def test_names_derived_from_the_project_name(render, name, slug, package):
-    project = render(project_name=name)
+def test_answers_file_records_source_commit_and_every_answer(render, copier):
+    """``copier update`` needs the source, the commit and every answer."""
+    project = render()
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-
-    assert (answers["project_slug"], answers["package_name"]) == (slug, package)
-    assert (project / "src" / package / "__init__.py").is_file()
-
-
-def test_answers_file_records_source_commit_and_every_answer(render):
-    answers = yaml.safe_load((render() / ".copier-answers.yml").read_text())
+    asked = [
+        name
+        for name, spec in copier.worker().template.questions_data.items()
+        if spec.get("when", True) is not False
+    ]
 
     assert {"_src_path", "_commit"} <= set(answers)
-    for question in (
-        "project_name",
-        "project_slug",
-        "package_name",
-        "description",
-        "author_name",
-        "author_email",
-        "copyright_year",
-        "license",
-        "python_version",
-        "env_manager",
-        "packages",
-    ):
-        assert question in answers, question
+    assert asked and set(asked) <= set(answers)
+    assert "`.copier-answers.yml`" in (project / "README.md").read_text()
 
 
-HOSTILE = {
-    "project_name": "Churn model: weekly retrain",
-    "description": (
-        "Flags \"at-risk\" accounts\tfor O'Brien's team 🚀\nSecond line: yes"
-    ),
-    "author_name": 'Zoë O\'Neil "zed" \t🙂',
-}
-
-
-def test_hostile_answers_round_trip_through_data_files(render):
-    project = render(**HOSTILE)
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    base = yaml.safe_load((project / "config/base.yaml").read_text())
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-
-    assert base["project_name"] == HOSTILE["project_name"]
-    assert pyproject["project"]["authors"][0]["name"] == HOSTILE["author_name"]
-    assert pyproject["project"]["description"] == HOSTILE["description"].splitlines()[0]
-    for key, value in HOSTILE.items():
-        assert answers[key] == value, key
-    assert HOSTILE["description"] in (project / "README.md").read_text()
-
-
-@pytest.mark.parametrize(
-    ("answers", "message"),
-    [
-        ({"package_name": "Churn-Radar"}, "'Churn-Radar' is not an importable"),
-        ({"package_name": "class"}, "'class' is a Python keyword; try 'class_pkg'"),
-        ({"package_name": "json"}, "'json' would shadow the standard-library"),
-        ({"project_slug": "Churn Radar"}, "'Churn Radar' is not a valid distribution"),
-        ({"author_email": "ada at example"}, "'ada at example' is not an e-mail"),
-        ({"project_name": "🚀🚀"}, "needs at least one ASCII letter or digit"),
-        ({"author_name": "Ada\nLovelace"}, "author name must be a single line"),
-        ({"description": "bell\x07"}, "description contains a control"),
-        ({"copyright_year": "last year"}, "'last year' is not a year"),
-    ],
-)
-def test_bad_answers_are_refused_with_a_message_naming_them(render, answers, message):
-    with pytest.raises(ValueError, match=message):
-        render(**answers)
-
-
-def test_near_standard_library_name_is_accepted(render):
-    assert (render(package_name="email_pipeline") / "src/email_pipeline").is_dir()
-
-
-@pytest.mark.parametrize("version", ["3.10", "3.12", "3.14"])
-def test_python_version_agrees_everywhere(render, version):
+@pytest.mark.parametrize("version", OFFERED)
+def test_python_versions_come_from_one_list_and_stay_strings(render, version):
+    """requires-python, classifiers, CI matrix, ruff target and the locked CI
+    job agree for every offered version, and "3.10" never becomes 3.1."""
     project = render(python_version=version)
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
-    offered = ["3.10", "3.11", "3.12", "3.13", "3.14"]
-    expected = offered[offered.index(version) :]
+    expected = OFFERED[OFFERED.index(version) :]
 
     assert pyproject["project"]["requires-python"] == f">={version}"
     classifiers = [
@@ -235,11 +152,53 @@ def test_python_version_agrees_everywhere(render, version):
     ]
     assert classifiers == expected
     assert workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"] == expected
+    setup = [
+        step["with"]["python-version"]
+        for step in workflow["jobs"]["locked"]["steps"]
+        if "setup-python" in step.get("uses", "")
+    ]
+    assert setup == [version]
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(
+        ".", ""
+    )
+
+    numbers = [float(v) for v in OFFERED]
+    for name, data in parse_all(project).items():
+        floats = [x for x in walk(data) if isinstance(x, float)]
+        assert not set(floats) & set(numbers), f"{name}: a version became a number"
 
 
-def test_github_expressions_survive_literally(render):
-    text = (render() / ".github/workflows/ci.yml").read_text()
-    assert "${{ matrix.python-version }}" in text
+def test_github_expressions_survive_rendering_literally(render):
+    """Every ${{ ... }} written in a template workflow comes out unchanged."""
+    project = render()
+    sources = sorted((ROOT / "template/.github/workflows").glob("*"))
+    assert sources
+
+    for source in sources:
+        written = EXPRESSION.findall(source.read_text())
+        rendered = project / ".github/workflows" / source.name.removesuffix(".jinja")
+        assert written and sorted(EXPRESSION.findall(rendered.read_text())) == sorted(
+            written
+        ), source.name
+    assert "${{ matrix.python-version }}" in rendered.read_text()
+
+
+def test_questions_skipped_by_when_get_values_of_their_declared_type(copier):
+    """A skipped question hands the templates a typed value: a skipped
+    boolean is False (never the truthy string "False"), a list is a list."""
+    questions = copier.worker().template.questions_data
+    context = copier.context()
+    kinds = {"str": str, "bool": bool, "int": int, "float": float}
+    skipped = [name for name, spec in questions.items() if spec.get("when") is False]
+
+    assert skipped
+    for name in skipped:
+        kind = questions[name].get("type", "str")
+        value = context[name]
+        if kind in kinds:
+            assert type(value) is kinds[kind], name
+        else:
+            assert not isinstance(value, str), name
 
 
 @pytest.mark.parametrize(
@@ -278,23 +237,91 @@ def test_chosen_packages_become_dependencies_in_offered_order(render):
     ]
 
 
-def test_gitignore_hides_data_but_not_the_package_data_folder(render, tmp_path):
-    import subprocess
+def git(*arguments: str, cwd: Path) -> str:
+    """Run git with a fixed identity and no user or system configuration."""
+    result = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.org",
+            *arguments,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_SYSTEM": os.devnull,
+        },
+    )
+    return result.stdout
 
+
+OUTPUTS = [
+    "data/raw/customers.csv",
+    "data/processed/features.parquet",
+    "models/model.pkl",
+    "models/trained/model.joblib",
+    "reports/figures/churn.png",
+    "deployments/manifest-20260101T000000Z-abc.json",
+    "experiments/runs.sqlite",
+    "logs/metrics.jsonl",
+]
+
+
+def test_skeleton_folders_survive_a_clone_while_data_and_models_stay_out(
+    render, tmp_path
+):
+    """After git add -A, commit and clone, the data/ and models/ folders are
+    there, the data, model and output files are not, and the package's own
+    data/ subpackage is."""
     project = render()
-    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    (project / "data/raw/customers.csv").write_text("a,b\n1,2\n")
-    (project / "models/model.pkl").write_bytes(b"\x80")
+    for name in OUTPUTS:
+        (project / name).write_bytes(b"not for git\n")
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "-q", "-m", "Start", cwd=project)
+    git("clone", "-q", str(project), str(tmp_path / "clone"), cwd=tmp_path)
+    clone = tmp_path / "clone"
 
-    def ignored(path: str) -> bool:
-        result = subprocess.run(["git", "check-ignore", "-q", path], cwd=project)
-        return result.returncode == 0
+    skeleton = {
+        Path(name).parent for name in files(project) if name.endswith(".gitkeep")
+    }
+    assert {Path("data/raw"), Path("models/trained")} <= skeleton
+    for folder in sorted(skeleton):
+        assert (clone / folder).is_dir(), folder
+    for name in OUTPUTS:
+        assert not (clone / name).exists(), name
+    assert (clone / "src/churn_radar/data/make_dataset.py").is_file()
 
-    assert ignored("data/raw/customers.csv")
-    assert ignored("models/model.pkl")
-    assert not ignored("data/raw/.gitkeep")
-    assert not ignored("src/churn_radar/data/make_dataset.py")
-    assert not ignored("requirements.lock")
+
+def line_ending_bound(name: str, text: bytes) -> bool:
+    """Shell scripts and Makefiles break on CRLF endings."""
+    base = name.rsplit("/", 1)[-1].removesuffix(".jinja")
+    return base == "Makefile" or base.endswith(".sh") or text.startswith(b"#!")
+
+
+def test_scripts_and_makefiles_keep_lf_endings_in_the_template_and_the_project(
+    render,
+):
+    """Shell scripts and Makefiles have LF endings, and .gitattributes keeps
+    them LF on every checkout, in this repository and in a generated project."""
+    project = render()
+    git("init", "-q", cwd=project)
+    tracked = git("ls-files", cwd=ROOT).splitlines()
+
+    for root, names in ((ROOT, tracked), (project, sorted(files(project)))):
+        bound = [n for n in names if line_ending_bound(n, (root / n).read_bytes())]
+        assert any(n.endswith("Makefile") for n in bound), root
+        for name in bound:
+            assert b"\r" not in (root / name).read_bytes(), name
+            attributes = git("check-attr", "text", "eol", "--", name, cwd=root)
+            assert f"{name}: eol: lf" in attributes, attributes
+            assert f"{name}: text: unset" not in attributes, attributes
 
 
 def test_jupyterlab_brings_a_kernel_and_an_example_notebook(render, tmp_path):
@@ -314,17 +341,22 @@ def test_jupyterlab_brings_a_kernel_and_an_example_notebook(render, tmp_path):
     assert not (without_lab / "notebooks/01-example.ipynb").exists()
 
 
-@pytest.mark.parametrize(
-    "package", ["churn_radar", "customer_lifetime_value_forecasting_v2"]
-)
-def test_generated_python_passes_its_own_lint_and_format_checks(render, package):
-    project = render(package_name=package)
+def test_litter_in_the_template_source_never_reaches_a_project(
+    copier_template, tmp_path
+):
+    """Bytecode and editor files left in template/ by running its code are
+    not rendered: with _subdirectory copier excludes nothing by default."""
+    source = tmp_path / "template-copy"
+    shutil.copytree(copier_template, source, ignore=shutil.ignore_patterns(".git"))
+    package = source / "template/src/{{package_name}}"
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__/manifest.cpython-311.pyc").write_bytes(b"\x00")
+    (package / "stray.pyc").write_bytes(b"\x00")
+    (source / "template/.DS_Store").write_bytes(b"\x00")
 
-    for check in (["check"], ["format", "--check", "--diff"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *check, "."],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    project = render_project(source, tmp_path / "project")
+
+    litter = [
+        n for n in files(project) if "pycache" in n or n.endswith((".pyc", "Store"))
+    ]
+    assert litter == []

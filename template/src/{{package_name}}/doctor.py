@@ -10,6 +10,7 @@ findings of one line.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import platform
 import re
@@ -40,6 +41,8 @@ INSTALLER_TOOLS = frozenset({"pip", "setuptools", "wheel", "distribute"})
 COMMAND = f"python -m {__package__}"
 # Longest list of names one finding spells out.
 LISTED = 8
+
+log = logging.getLogger(__name__)
 
 
 class Finding(NamedTuple):
@@ -215,7 +218,8 @@ def import_location(module: str) -> Path | None:
     """Where ``import module`` would load it from, without importing it."""
     try:
         spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    except (ImportError, ValueError) as error:  # a broken or nameless parent
+        log.debug("cannot locate %s: %s", module, error)
         return None
     if spec is None:
         return None

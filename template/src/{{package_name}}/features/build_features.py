@@ -15,8 +15,10 @@ def _number(row: Mapping[str, str], column: str, line: int) -> float:
         raise KeyError(f"row {line}: missing column {column!r}") from None
     try:
         return float(raw)
-    except (TypeError, ValueError):
-        raise ValueError(f"row {line}: {column}={raw!r} is not a number") from None
+    except (TypeError, ValueError) as error:
+        # `as error` keeps the parentheses, which ruff drops for 3.14+ targets:
+        # the file then formats the same for every python_version.
+        raise ValueError(f"row {line}: {column}={raw!r} is not a number") from error
 
 
 def build_features(
