@@ -174,7 +174,11 @@ def find_python(
     for minor in newer:
         found = locate(minor, current, os_name)
         if found:
-            return found, f"Python {requested} not found: using Python {minor} instead"
+            return found, (
+                f"Python {requested} not found: using Python {minor} instead; the "
+                f"lock then pins packages for {minor}, while CI's locked job runs "
+                f"{requested}: rebuild .venv on {requested} before relying on it"
+            )
     return None, ""
 
 
@@ -216,6 +220,9 @@ def venv_commands(
                 *index,
                 "-e",
                 ".[dev]",
+                # pip too, so `python -m pip` and an activated `pip install`
+                # work in .venv without uv on PATH.
+                "pip",
             ],
         ]
     return [
@@ -250,14 +257,14 @@ def kernel_command(venv_python: Path, kernel: str) -> list[str]:
 
 def register_kernel(venv_python: Path, kernel: str) -> str:
     """Register the kernel; a note saying how to remove it, or how to retry."""
+    relative_python = Path(".venv") / venv_python.relative_to(venv_python.parents[1])
     if run(kernel_command(venv_python, kernel)) == 0:
+        jupyter = relative_python.with_name("jupyter")
         return (
             f"Jupyter kernel '{kernel}' registered; remove it with: "
-            f"jupyter kernelspec uninstall {kernel}"
+            f"{quote([str(jupyter), 'kernelspec', 'uninstall', kernel])}"
         )
-    retry = kernel_command(
-        Path(".venv") / venv_python.relative_to(venv_python.parents[1]), kernel
-    )
+    retry = kernel_command(relative_python, kernel)
     return f"Jupyter kernel not registered; to retry: {quote(retry)}"
 
 
@@ -271,11 +278,18 @@ def pin_index(venv: Path, index_url: str) -> Path:
     return config
 
 
+# user:password@ in a URL: shown as user:***@ wherever a command is printed.
+CREDENTIALS = re.compile(r"(://[^/@:\s]+:)[^/@\s]+@")
+
+
 def quote(command: Sequence[str], os_name: str = os.name) -> str:
-    """``command`` as one line to paste into the shell of the OS."""
+    """``command`` as one line to paste into the shell of the OS, with any
+    password in a URL masked."""
     if os_name == "nt":
-        return subprocess.list2cmdline(command)
-    return " ".join(shlex.quote(part) for part in command)
+        line = subprocess.list2cmdline(command)
+    else:
+        line = " ".join(shlex.quote(part) for part in command)
+    return CREDENTIALS.sub(r"\1***@", line)
 
 
 def run(command: Sequence[str]) -> int:
@@ -331,9 +345,14 @@ def bootstrap(
 
     if venv.exists():
         outcome.status = "kept"
-        outcome.notes.append(f"{manifest.VENV_DIR} already exists: left untouched")
+        current = Python(sys.executable, sys.version_info[:2])
+        install = venv_commands(
+            manager, current, relative_venv, relative_python, uv, index_url
+        )[1]
+        outcome.finish = [install, lock_cmd, manifest_cmd]
         return outcome
 
+    lock_existed = (root / manifest.LOCK_FILE).exists()
     current = Python(sys.executable, sys.version_info[:2])
     python, note = find_python(requested_python, supported, current)
     if note:
@@ -345,8 +364,10 @@ def bootstrap(
             root,
             outcome.fail(
                 "no-python",
-                f"no Python {requested_python} or newer is installed; install it, then "
-                "finish with the commands below",
+                f"no Python {requested_python} or newer was found as "
+                f"python{requested_python} on PATH; install it (or, if pyenv or "
+                "another manager has it, make it reachable), then finish with the "
+                "commands below",
                 [
                     *venv_commands(
                         manager, wanted, relative_venv, relative_python, uv, index_url
@@ -388,7 +409,7 @@ def bootstrap(
             root,
             outcome.fail(
                 "no-venv",
-                "creating the virtual environment failed (see above)",
+                "creating the virtual environment failed",
                 [*finish_install, lock_cmd, manifest_cmd],
             ),
         )
@@ -400,23 +421,29 @@ def bootstrap(
             root,
             outcome.fail(
                 "not-installed",
-                "installing the project failed (see above)",
+                "installing the project failed",
                 [finish_install[1], lock_cmd, manifest_cmd],
             ),
         )
 
-    try:
-        manifest.write_lock(root, manager, uv)
-    except (OSError, RuntimeError) as error:
-        return _record(
-            manifest,
-            root,
-            outcome.fail(
-                "not-locked",
-                f"writing {manifest.LOCK_FILE} failed: {error}",
-                [lock_cmd, manifest_cmd],
-            ),
+    if lock_existed:
+        outcome.notes.append(
+            f"kept the {manifest.LOCK_FILE} that was already there; re-pin it from "
+            f".venv with: {quote(lock_cmd)}"
         )
+    else:
+        try:
+            manifest.write_lock(root, manager, uv)
+        except (OSError, RuntimeError) as error:
+            return _record(
+                manifest,
+                root,
+                outcome.fail(
+                    "not-locked",
+                    f"writing {manifest.LOCK_FILE} failed: {error}",
+                    [lock_cmd, manifest_cmd],
+                ),
+            )
     if kernel:
         outcome.notes.append(register_kernel(manifest.venv_python(venv), kernel))
     return _record(manifest, root, outcome)
@@ -450,16 +477,29 @@ def summary(outcome: Outcome, root: Path, package: str, os_name: str = os.name) 
         lines += [
             f"Project ready in {root.name}/ with Python {version} in .venv "
             f"(built with {outcome.manager}).",
+            f"  go there:                 cd {quote([str(root)], os_name)}",
             "  activate on Linux/macOS:  source .venv/bin/activate",
             r"  activate on Windows:      .venv\Scripts\activate",
             f"  run the tests:            {python} -m pytest",
             f"  see the toolkit:          {python} -m {package} --help",
         ]
+        if not (root / ".git").exists():
+            lines.append(
+                "  put it in git:            git init && git add -A && "
+                'git commit -m "Start from purepy"'
+            )
     elif outcome.status == "kept":
         lines.append(f"{root.name}/.venv already existed and was left untouched.")
+        lines.append(f"If it is not set up yet, run in {root.name}/:")
+        lines += [f"  {quote(command, os_name)}" for command in outcome.finish]
     else:
         if outcome.failure:
-            lines.append(f"Bootstrap stopped: {outcome.failure}.")
+            said = (
+                " (the output above says why)"
+                if outcome.status in {"no-venv", "not-installed"}
+                else ""
+            )
+            lines.append(f"Bootstrap stopped: {outcome.failure}{said}.")
         else:
             lines.append("No virtual environment was built.")
         lines.append(f"Your files are all in {root.name}/. To finish, run there:")

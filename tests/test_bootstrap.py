@@ -100,7 +100,7 @@ def test_oldest_newer_python_is_used_and_said(fake_path):
     assert found is not None and found.minor == "3.12" and note == ""
     found, note = bootstrap.find_python("3.13", OFFERED, Python("/x", (3, 10)))
     assert found is not None and found.minor == "3.14"
-    assert note == "Python 3.13 not found: using Python 3.14 instead"
+    assert note.startswith("Python 3.13 not found: using Python 3.14 instead;")
 
 
 def python_without_ensurepip(folder: Path, name: str, version: str) -> Path:
@@ -179,7 +179,7 @@ def test_venv_commands_never_use_a_shell_and_pass_the_index():
     )
     assert create[:4] == ["/bin/uv", "venv", "--python", "/opt/python3.12"]
     assert "--no-python-downloads" in create
-    assert install[-2:] == ["-e", ".[dev]"]
+    assert install[-3:] == ["-e", ".[dev]", "pip"]
     assert install[install.index("--index-url") + 1] == "https://pypi.example/simple"
 
     create, install = bootstrap.venv_commands("pip", python, venv, venv_python, None)
@@ -207,9 +207,36 @@ def test_summary_of_a_failure_gives_the_commands_that_finish():
     )
     text = bootstrap.summary(outcome, Path("/w/churn-radar"), "churn_radar", "posix")
 
-    assert "Bootstrap stopped: installing the project failed." in text
+    assert "Bootstrap stopped: installing the project failed (the output" in text
     assert "Your files are all in churn-radar/" in text
     assert "  a 'b c'\n  d" in text
+
+
+def test_passwords_in_urls_are_masked_wherever_a_command_is_printed():
+    command = [
+        "uv",
+        "pip",
+        "install",
+        "--index-url",
+        "https://alice:s3cret@pypi.example/simple",
+        "-e",
+        ".[dev]",
+    ]
+
+    for os_name in ("posix", "nt"):
+        line = bootstrap.quote(command, os_name)
+        assert "s3cret" not in line
+        assert "https://alice:***@pypi.example/simple" in line
+
+
+def test_an_existing_venv_is_left_alone_and_the_summary_says_how_to_finish(tmp_path):
+    outcome = Outcome("pip")
+    outcome.status = "kept"
+    outcome.finish = [[".venv/bin/python", "-m", "pip", "install", "-e", ".[dev]"]]
+    text = bootstrap.summary(outcome, tmp_path / "p", "p", "posix")
+
+    assert "p/.venv already existed and was left untouched." in text
+    assert "  .venv/bin/python -m pip install -e '.[dev]'" in text
 
 
 def test_summary_on_windows_quotes_commands_for_windows():

@@ -92,6 +92,8 @@ def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
         assert result.returncode == 0, (command, result.stdout + result.stderr)
         printed_by[command] = result.stdout
     assert printed_by["doctor"].endswith("\nhealthy\n")
+    pip = run_in(project, "-m", "pip", "--version")
+    assert pip.returncode == 0, "a uv-built .venv has pip for later installs"
     assert printed_by["models list"].startswith("no models in ")
 
     script = subprocess.run(

@@ -360,3 +360,16 @@ def test_litter_in_the_template_source_never_reaches_a_project(
         n for n in files(project) if "pycache" in n or n.endswith((".pyc", "Store"))
     ]
     assert litter == []
+
+
+def test_pre_commit_and_the_dev_extra_pin_the_same_ruff(render):
+    """A hook older or newer than the project's ruff flags code CI accepts."""
+    project = render()
+    hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    dev = tomllib.loads((project / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["dev"]
+
+    (ruff_hook,) = [r for r in hooks["repos"] if r["repo"].endswith("ruff-pre-commit")]
+    (ruff_pin,) = [r for r in dev if r.startswith("ruff")]
+    assert ruff_pin == f"ruff=={ruff_hook['rev'].removeprefix('v')}"
