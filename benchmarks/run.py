@@ -289,6 +289,7 @@ def raw_commands(manager: str, uv: str) -> list[list[str]]:
                 "--compile-bytecode",
                 "-e",
                 ".[dev]",
+                "pip",  # the bootstrap puts pip into uv venvs: the same set
             ],
         ]
     return [
