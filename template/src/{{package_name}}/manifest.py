@@ -176,7 +176,9 @@ def probe_environment(python: Path) -> dict[str, Any]:
 
 def manifest_id(identity: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of what defines an environment."""
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        identity, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -241,7 +243,9 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest`` under ``deployments/`` atomically and return its path."""
     stamp = re.sub(r"[-:]", "", manifest["created_at"])
     target = Path(root) / MANIFEST_DIR / f"manifest-{stamp}-{manifest['id'][:12]}.json"
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(
+        manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
     return atomic_write(target, text + "\n")
 
 
