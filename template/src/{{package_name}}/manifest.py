@@ -68,6 +68,15 @@ def detect_manager(venv: Path) -> str:
     return "pip"
 
 
+def install_command(root: Path) -> str:
+    """The command, run in ``root``, that installs the project with its dev
+    extras into ``.venv`` with the installer that built it."""
+    python = venv_python(Path(VENV_DIR))
+    if detect_manager(Path(root) / VENV_DIR) == "uv":
+        return f'uv pip install --python {python} -e ".[dev]"'
+    return f'{python} -m pip install -e ".[dev]"'
+
+
 def freeze_command(venv: Path, manager: str, uv: str | None = None) -> list[str]:
     """The command that prints ``name==version`` for everything in ``venv``:
     uv's freeze for a venv uv built, when ``uv`` is given; else pip's."""
