@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -31,14 +32,31 @@ Handler = Callable[[argparse.Namespace], int]
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, PermissionError)
 # Import names of dependencies whose distribution is named otherwise.
 DISTRIBUTIONS = {"yaml": "PyYAML", "sklearn": "scikit-learn"}
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``, unless the program running this command
+    has configured logging itself."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
 
 
 def _settings(args: argparse.Namespace) -> tuple[Path, dict[str, Any], dict[str, str]]:
-    """The project folder, its merged settings and their sources."""
-    from .config import load_config_with_sources
+    """The project folder, its merged settings and their sources; logging
+    follows the settings' ``log_level`` from here on."""
+    from .config import load_config_with_sources, selected_environment
 
     root = project_root(args.root)
     settings, sources = load_config_with_sources(args.env, root=root)
+    configure_logging(settings.get("log_level", "WARNING"))
+    log.debug(
+        "settings of environment %s from %s",
+        selected_environment(args.env),
+        ", ".join(dict.fromkeys(sources.values())) or "nowhere",
+    )
     return root, settings, sources
 
 
