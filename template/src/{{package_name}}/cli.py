@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 # Errors caused by input or by the state of the project, reported in one line.
-USER_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, PermissionError)
+USER_ERRORS = (ValueError, KeyError, RuntimeError, OSError)
 # Import names of dependencies whose distribution is named otherwise.
 DISTRIBUTIONS = {"yaml": "PyYAML", "sklearn": "scikit-learn"}
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -524,6 +525,11 @@ def missing_dependency(error: ModuleNotFoundError, root: str | None) -> str:
 def _one_line(error: BaseException) -> str:
     if isinstance(error, KeyError) and error.args:
         return str(error.args[0])
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        paths = " -> ".join(
+            os.fsdecode(name) for name in (error.filename, error.filename2) if name
+        )
+        return f"{paths}: {error.strerror}"
     return str(error)
 
 
@@ -531,6 +537,8 @@ def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except BrokenPipeError:
+        raise
     except ModuleNotFoundError as error:
         if error.name and error.name.partition(".")[0] == __package__:
             raise  # a module of this very package missing is a bug: show it
@@ -546,4 +554,16 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` (default: the process's arguments); its exit
     code."""
-    return _run(build_parser().parse_args(argv))
+    try:
+        try:
+            return _run(build_parser().parse_args(argv))
+        finally:
+            # Output to a pipe is buffered: a reader that left early (head)
+            # shows up here rather than at exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice for a closed pipe: send what is left to devnull,
+        # so the exit does not report the pipe again, and fail quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
