@@ -473,8 +473,28 @@ def _add_conda_commands(subparsers: argparse._SubParsersAction) -> None:
     importer.set_defaults(handler=cmd_import_conda)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+class _PrintVersion(argparse.Action):
+    """``--version``: the distribution's name and version, looked up only when
+    asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        kwargs.setdefault("help", "print the distribution and its version, and exit")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from . import DISTRIBUTION, __version__
+
+        print(f"{DISTRIBUTION} {__version__}")
+        parser.exit()
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The command line; ``prog`` names it in usage and errors (default: the
+    name it was started by, as argparse takes it from ``sys.argv[0]``)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--version", action=_PrintVersion)
     parser.add_argument(
         "--root", help="project folder (default: found from the working directory)"
     )
@@ -551,12 +571,12 @@ def _run(args: argparse.Namespace) -> int:
         return 2
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the command ``argv`` (default: the process's arguments); its exit
     code."""
     try:
         try:
-            return _run(build_parser().parse_args(argv))
+            return _run(build_parser(prog).parse_args(argv))
         finally:
             # Output to a pipe is buffered: a reader that left early (head)
             # shows up here rather than at exit.
