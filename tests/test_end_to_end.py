@@ -96,13 +96,18 @@ def test_uv_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
     assert pip.returncode == 0, "a uv-built .venv has pip for later installs"
     assert printed_by["models list"].startswith("no models in ")
 
-    script = subprocess.run(
-        [str(project / ".venv/bin/churn-radar"), "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert script.returncode == 0 and "doctor" in script.stdout
+    for option in ("--help", "--version"):
+        script = subprocess.run(
+            [str(project / ".venv/bin/churn-radar"), option],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert script.returncode == 0, script.stderr
+        printed_by[option] = script.stdout
+    assert printed_by["--help"].startswith("usage: churn-radar ")
+    assert "doctor" in printed_by["--help"]
+    assert printed_by["--version"] == "churn-radar 0.1.0\n"
 
 
 def test_pip_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):

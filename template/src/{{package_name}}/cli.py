@@ -1,68 +1,94 @@
 """Command line of the project: ``python -m <package> <command>``.
 
 Each command is a small function taking the parsed arguments and returning
-an exit code. Errors a person can fix are reported in one line on stderr,
-never as a traceback.
+an exit code. It imports what it needs when it runs, so the command line
+starts fast and a missing dependency stops only the commands that need it.
+Errors a person can fix are reported in one line on stderr, never as a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from . import doctor as doctor_module
-from . import manifest as manifest_module
-from . import model_store
-from .config import (
-    DEFAULT_ENV,
-    ENV_VARIABLE,
-    flatten,
-    load_config,
-    load_config_with_sources,
-    selected_environment,
-)
+# The config module needs nothing beyond the standard library until settings
+# are loaded; the global --env option describes its names.
+from .config import DEFAULT_ENV, ENV_VARIABLE
 from .paths import project_root
-from .tracking import MISSING, Run, Tracker
+
+if TYPE_CHECKING:
+    from .tracking import Run, Tracker
 
 Handler = Callable[[argparse.Namespace], int]
 
 # Errors caused by input or by the state of the project, reported in one line.
-USER_ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, PermissionError)
+USER_ERRORS = (ValueError, KeyError, RuntimeError, OSError)
+# Import names of dependencies whose distribution is named otherwise.
+DISTRIBUTIONS = {"yaml": "PyYAML", "sklearn": "scikit-learn"}
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``, unless the program running this command
+    has configured logging itself."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> tuple[Path, dict[str, Any], dict[str, str]]:
+    """The project folder, its merged settings and their sources; logging
+    follows the settings' ``log_level`` from here on."""
+    from .config import load_config_with_sources, selected_environment
+
+    root = project_root(args.root)
+    settings, sources = load_config_with_sources(args.env, root=root)
+    configure_logging(settings.get("log_level", "WARNING"))
+    log.debug(
+        "settings of environment %s from %s",
+        selected_environment(args.env),
+        ", ".join(dict.fromkeys(sources.values())) or "nowhere",
+    )
+    return root, settings, sources
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
+    from . import manifest
+
     root = project_root(args.root)
-    venv = root / manifest_module.VENV_DIR
-    if not manifest_module.venv_python(venv).exists():
+    venv = root / manifest.VENV_DIR
+    if not manifest.venv_python(venv).exists():
         raise FileNotFoundError(f"no virtual environment at {venv}")
-    manager = manifest_module.detect_manager(venv)
-    path = manifest_module.write_lock(root, manager, shutil.which("uv"))
+    manager = manifest.detect_manager(venv)
+    path = manifest.write_lock(root, manager, shutil.which("uv"))
     print(path.relative_to(root))
     return 0
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
+    from . import manifest
+
     root = project_root(args.root)
-    current = manifest_module.build_manifest(root)
+    current = manifest.build_manifest(root)
     if not args.check:
-        path = manifest_module.write_manifest(root, current)
+        path = manifest.write_manifest(root, current)
         print(path.relative_to(root))
         return 0
 
-    newest = manifest_module.newest_manifest(root)
+    newest = manifest.newest_manifest(root)
     if newest is None:
-        raise FileNotFoundError(
-            f"no manifest under {root / manifest_module.MANIFEST_DIR}"
-        )
+        raise FileNotFoundError(f"no manifest under {root / manifest.MANIFEST_DIR}")
     recorded = json.loads(newest.read_text(encoding="utf-8"))
-    findings = manifest_module.drift(recorded, current)
+    findings = manifest.drift(recorded, current)
     for line in findings:
         print(line)
     name = newest.relative_to(root)
@@ -73,8 +99,11 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    root = project_root(args.root)
-    config, sources = load_config_with_sources(args.env, root=root)
+    import yaml
+
+    from .config import flatten, selected_environment
+
+    _, config, sources = _settings(args)
     print(f"# environment: {selected_environment(args.env)}")
     if not args.sources:
         print(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), end="")
@@ -92,12 +121,15 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def _model_root(args: argparse.Namespace) -> Path:
-    root = project_root(args.root)
-    config = load_config(args.env, root=root)
-    return root / config.get("model_path", model_store.DEFAULT_MODEL_PATH)
+    from .model_store import DEFAULT_MODEL_PATH
+
+    root, settings, _ = _settings(args)
+    return root / settings.get("model_path", DEFAULT_MODEL_PATH)
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from . import model_store
+
     store = _model_root(args)
     catalogue = model_store.list_models(root=store)
     if not catalogue:
@@ -134,12 +166,16 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
+    from . import model_store
+
     info = model_store.model_info(args.name, args.version, root=_model_root(args))
     print(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False))
     return 0
 
 
 def cmd_models_verify(args: argparse.Namespace) -> int:
+    from . import model_store
+
     store = _model_root(args)
     results = model_store.verify(args.name, root=store)
     if not results:
@@ -154,7 +190,9 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    findings = doctor_module.diagnose(args.root)
+    from . import doctor
+
+    findings = doctor.diagnose(args.root)
     for finding in findings:
         print(f"{finding.level:<8} {finding.message}")
     problems = sum(finding.level == "problem" for finding in findings)
@@ -213,8 +251,9 @@ def _add_doctor_command(commands: argparse._SubParsersAction) -> None:
 
 
 def _tracker(args: argparse.Namespace) -> Tracker:
-    root = project_root(args.root)
-    settings = load_config(args.env, root=root)
+    from .tracking import Tracker
+
+    root, settings, _ = _settings(args)
     return Tracker.from_settings(settings.get("tracking") or {}, root)
 
 
@@ -298,6 +337,8 @@ def cmd_runs_best(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_compare(args: argparse.Namespace) -> int:
+    from .tracking import MISSING
+
     with _tracker(args) as tracker:
         rows = tracker.compare(args.first, args.second)
     first, second = args.first[:8], args.second[:8]
@@ -432,8 +473,28 @@ def _add_conda_commands(subparsers: argparse._SubParsersAction) -> None:
     importer.set_defaults(handler=cmd_import_conda)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}")
+class _PrintVersion(argparse.Action):
+    """``--version``: the distribution's name and version, looked up only when
+    asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        kwargs.setdefault("help", "print the distribution and its version, and exit")
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from . import DISTRIBUTION, __version__
+
+        print(f"{DISTRIBUTION} {__version__}")
+        parser.exit()
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The command line; ``prog`` names it in usage and errors (default: the
+    name it was started by, as argparse takes it from ``sys.argv[0]``)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--version", action=_PrintVersion)
     parser.add_argument(
         "--root", help="project folder (default: found from the working directory)"
     )
@@ -466,13 +527,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def missing_dependency(error: ModuleNotFoundError, root: str | None) -> str:
+    """One line naming the distribution a failed import needs, and the command
+    that reinstalls the project with its dependencies."""
+    from .manifest import install_command
+
+    module = (error.name or "").partition(".")[0]
+    distribution = DISTRIBUTIONS.get(module, module)
+    missing = f"{distribution} is not installed (no module named {module!r})"
+    try:
+        folder = project_root(root)
+    except FileNotFoundError:
+        return f"{missing}: install the project with its dependencies"
+    return f"{missing}; reinstall the project in {folder}: {install_command(folder)}"
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        paths = " -> ".join(
+            os.fsdecode(name) for name in (error.filename, error.filename2) if name
+        )
+        return f"{paths}: {error.strerror}"
+    return str(error)
+
+
+def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except USER_ERRORS as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
+    except BrokenPipeError:
+        raise
+    except ModuleNotFoundError as error:
+        if error.name and error.name.partition(".")[0] == __package__:
+            raise  # a module of this very package missing is a bug: show it
+        # Without a name, the toolkit raised it with its own remedy.
+        detail = missing_dependency(error, args.root) if error.name else error
+        print(f"error: {detail}", file=sys.stderr)
         return 2
+    except USER_ERRORS as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 2
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the command ``argv`` (default: the process's arguments); its exit
+    code."""
+    try:
+        try:
+            return _run(build_parser(prog).parse_args(argv))
+        finally:
+            # Output to a pipe is buffered: a reader that left early (head)
+            # shows up here rather than at exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's advice for a closed pipe: send what is left to devnull,
+        # so the exit does not report the pipe again, and fail quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -15,14 +15,13 @@ The environment is the one asked for, else ``<PACKAGE>_ENV``, else
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .paths import project_root
 
@@ -43,25 +42,31 @@ class ConfigError(ValueError):
     """A configuration that cannot be read or has a value of the wrong kind."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that refuses a key given twice in one mapping.
+@functools.cache
+def _loader() -> type:
+    """PyYAML's safe loader, refusing a key given twice in one mapping.
 
     PyYAML keeps the last of two equal keys silently; in a settings file that
-    is almost always a mistake that hides the first value.
+    is almost always a mistake that hides the first value. Built on first use,
+    so importing this module does not need PyYAML.
     """
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                continue  # the base class reports unhashable keys itself
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, Hashable):
+                    continue  # the base class reports unhashable keys itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {key!r} appears twice", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def _positive_int(value: Any) -> str | None:
@@ -129,13 +134,19 @@ def selected_environment(env: str | None = None) -> str:
 def read_yaml(path: Path, shown: str | None = None) -> dict[str, Any]:
     """Settings of one YAML file; errors name the file (as ``shown``, default
     its path) and the line."""
+    import yaml
+
     shown = shown or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"{shown}: not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        # Windows reports reading a folder as a permission error: ask the path.
+        reason = "a folder, not a file" if path.is_dir() else error.strerror
+        raise ConfigError(f"{shown}: {reason or error}") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
@@ -196,6 +207,8 @@ def parse_scalar(text: str) -> Any:
     Text YAML would read as a list or mapping, or cannot read at all, stays
     the string it is: a password like ``a: b`` is not a mapping.
     """
+    import yaml
+
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -274,7 +287,7 @@ def load_config_with_sources(
     root = Path(root) if root is not None else project_root()
     folder = root / CONFIG_DIR
     base = folder / BASE_FILE
-    if not base.is_file():
+    if not base.exists():
         raise ConfigError(f"no {CONFIG_DIR}/{BASE_FILE} under {root}")
 
     env = selected_environment(env)
@@ -286,9 +299,10 @@ def load_config_with_sources(
     config: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for path in (base, folder / f"{env}.yaml", folder / LOCAL_FILE):
-        if path.is_file():
-            origin = path.relative_to(root).as_posix()
-            _merge(config, read_yaml(path, origin), sources, origin)
+        if path.name == LOCAL_FILE and not path.exists():
+            continue  # optional: one person's overrides
+        origin = path.relative_to(root).as_posix()
+        _merge(config, read_yaml(path, origin), sources, origin)
     for variable, keys, value in environment_overrides():
         _apply_override(config, sources, variable, keys, value)
 

@@ -5,6 +5,10 @@ holding exactly what ``requirements.lock`` pins, with every dependency of
 ``pyproject.toml`` installed, locked, and imported from the venv rather than
 from a user or global site? Do the settings load? Each check returns
 findings of one line.
+
+The doctor must run in the broken environments it diagnoses: it imports
+nothing beyond the standard library at first, and a missing dependency,
+``packaging`` and PyYAML included, is one of its findings.
 """
 
 from __future__ import annotations
@@ -19,22 +23,22 @@ import sys
 from collections.abc import Iterable, Mapping
 from importlib.metadata import distributions, packages_distributions
 from pathlib import Path
-from typing import NamedTuple
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, NamedTuple
 
 from .config import ConfigError, load_config, selected_environment
 from .manifest import (
     LOCK_FILE,
     VENV_DIR,
+    install_command,
     normalize_name,
     project_metadata,
     read_lock,
     venv_python,
 )
 from .paths import project_root
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 # Installers' own tools: `pip freeze` leaves them out of a lock on purpose.
 INSTALLER_TOOLS = frozenset({"pip", "setuptools", "wheel", "distribute"})
@@ -77,6 +81,8 @@ def installed_distributions() -> dict[str, str]:
 
 def declared_requirements(root: Path) -> list[Requirement]:
     """The ``dependencies`` of ``pyproject.toml``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     try:
         import tomllib
@@ -103,6 +109,8 @@ def applicable(requirements: Iterable[Requirement]) -> list[Requirement]:
 
 
 def _same_version(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(a) == Version(b)
     except InvalidVersion:
@@ -126,6 +134,8 @@ def check_venv(root: Path, prefix: str = sys.prefix) -> list[Finding]:
 
 def check_python(requires_python: str, version: str | None = None) -> list[Finding]:
     """Does this Python satisfy ``requires-python``?"""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     version = version or platform.python_version()
     if not requires_python:
         return [note("pyproject.toml sets no requires-python")]
@@ -266,6 +276,8 @@ def check_config(root: Path) -> list[Finding]:
         load_config(env, root=root)
     except ConfigError as error:
         return [problem(f"settings: {error}")]
+    except ModuleNotFoundError as error:
+        return [note(f"settings not checked: they need the {error.name} module")]
     return [ok(f"settings of environment {env} load and check")]
 
 
@@ -286,17 +298,26 @@ def check_package_source(root: Path) -> list[Finding]:
 def diagnose(root: str | os.PathLike[str] | None = None) -> list[Finding]:
     """Every check, in order, for the project at ``root``."""
     root = project_root(root)
+    reinstall = f"reinstall the project in {root}: {install_command(root)}"
+    findings = [*check_venv(root), *check_package_source(root), *check_config(root)]
+    if importlib.util.find_spec("packaging") is None:
+        findings.append(
+            problem(
+                "packaging is not installed, so Python, dependencies and lock"
+                f" are not checked; {reinstall}"
+            )
+        )
+        return findings
+
     project = project_metadata(root)
     requirements = declared_requirements(root)
     installed = installed_distributions()
+    findings += check_python(project["requires_python"])
+    required = check_requirements(requirements, installed)
+    findings += required
+    if not healthy(required):
+        findings.append(note(reinstall))
 
-    findings = [
-        *check_venv(root),
-        *check_python(project["requires_python"]),
-        *check_package_source(root),
-        *check_config(root),
-        *check_requirements(requirements, installed),
-    ]
     lock = root / LOCK_FILE
     pins: dict[str, str] = {}
     if lock.is_file():

@@ -68,12 +68,20 @@ def detect_manager(venv: Path) -> str:
     return "pip"
 
 
+def install_command(root: Path) -> str:
+    """The command, run in ``root``, that installs the project with its dev
+    extras into ``.venv`` with the installer that built it."""
+    python = venv_python(Path(VENV_DIR))
+    if detect_manager(Path(root) / VENV_DIR) == "uv":
+        return f'uv pip install --python {python} -e ".[dev]"'
+    return f'{python} -m pip install -e ".[dev]"'
+
+
 def freeze_command(venv: Path, manager: str, uv: str | None = None) -> list[str]:
-    """The command that prints ``name==version`` for everything in ``venv``."""
+    """The command that prints ``name==version`` for everything in ``venv``:
+    uv's freeze for a venv uv built, when ``uv`` is given; else pip's."""
     python = str(venv_python(venv))
-    if manager == "uv":
-        if not uv:
-            raise FileNotFoundError("uv built this environment but is not on PATH")
+    if manager == "uv" and uv:
         return [uv, "pip", "freeze", "--python", python, "--exclude-editable"]
     return [
         python,
@@ -92,23 +100,33 @@ def write_lock(root: Path, manager: str, uv: str | None = None) -> Path:
     once the freeze succeeded, so a failure leaves the previous lock intact.
     """
     root = Path(root)
-    result = subprocess.run(
-        freeze_command(root / VENV_DIR, manager, uv),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = freeze_command(root / VENV_DIR, manager, uv)
+    by_pip = command[0] != uv
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        if by_pip and "No module named pip" in result.stderr:
+            raise RuntimeError(_no_freezer(manager))
         detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"could not freeze {VENV_DIR}: {detail}")
 
-    tool = "uv pip freeze" if manager == "uv" else "pip freeze"
+    tool = "pip freeze" if by_pip else "uv pip freeze"
     header = (
         f"# Exact versions installed in {VENV_DIR}, as reported by `{tool}`.\n"
         "# Rebuild the environment: pip install -r requirements.lock"
         " && pip install --no-deps -e .\n"
     )
     return atomic_write(root / LOCK_FILE, header + result.stdout)
+
+
+def _no_freezer(manager: str) -> str:
+    """Why nothing can list what the venv holds, and what to do, in one line."""
+    remedy = f"add pip with {venv_python(Path(VENV_DIR))} -m ensurepip"
+    if manager == "uv":
+        return (
+            f"uv built {VENV_DIR} without pip and uv is not on PATH:"
+            f" put uv on PATH, or {remedy}"
+        )
+    return f"{VENV_DIR} has no pip to list what it holds: {remedy}"
 
 
 def file_sha256(path: Path) -> str:
@@ -176,7 +194,9 @@ def probe_environment(python: Path) -> dict[str, Any]:
 
 def manifest_id(identity: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of what defines an environment."""
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        identity, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -241,7 +261,9 @@ def write_manifest(root: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest`` under ``deployments/`` atomically and return its path."""
     stamp = re.sub(r"[-:]", "", manifest["created_at"])
     target = Path(root) / MANIFEST_DIR / f"manifest-{stamp}-{manifest['id'][:12]}.json"
-    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+    text = json.dumps(
+        manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
     return atomic_write(target, text + "\n")
 
 

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import platform
 import re
@@ -149,8 +150,10 @@ def save_model(
     """Save ``model`` as the next version of ``name`` and return its record.
 
     ``format`` is ``joblib`` (the default when installed), ``pickle`` (the
-    default otherwise) or ``skops``. The version folder appears complete or
-    not at all, and concurrent saves of one name get distinct versions.
+    default otherwise) or ``skops``. ``metrics`` and ``params`` must be JSON
+    values with finite numbers. The version folder appears complete or not at
+    all (a failed save leaves no file or folder behind), and concurrent saves
+    of one name get distinct versions.
     """
     check_name(name)
     format = format or _default_format()
@@ -163,13 +166,15 @@ def save_model(
         "params": _json_ready("params", params),
     }
 
-    folder = store_root(root) / name
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    store = store_root(root)
+    created = _make_folders(store)
+    # Staged beside the models, not inside its model's folder: a failed save
+    # must not leave that folder behind, empty, as a model without versions.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=store))
     try:
         # mkdtemp makes the folder private; a saved version is as shared as
-        # the folder of its model.
-        staging.chmod(folder.stat().st_mode & 0o777)
+        # the store it lands in.
+        staging.chmod(store.stat().st_mode & 0o777)
 
         artifact = staging / ARTIFACTS[format]
         with atomic_path(artifact) as temporary:
@@ -196,12 +201,21 @@ def save_model(
             "project": _project(),
             **recorded,
         }
-        text = json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False)
+        text = json.dumps(
+            metadata, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False
+        )
         atomic_write(staging / METADATA_FILE, text + "\n")
-        number = _claim_version(staging, folder)
-    finally:
+        number = _claim_version(staging, store / name)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for made in reversed(created):
+            try:
+                made.rmdir()
+            except OSError:  # another save is using it
+                break
+        raise
 
+    folder = store / name
     log.info("saved model %s version %s (%s bytes)", name, number, metadata["size"])
     return {**metadata, "version": number, "path": str(folder / str(number))}
 
@@ -308,13 +322,23 @@ def _read_metadata(folder: Path) -> dict[str, Any]:
     return metadata
 
 
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones made, outermost
+    first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
 def _claim_version(staging: Path, folder: Path) -> int:
-    """Rename ``staging`` to the next free version number and return it.
+    """Rename ``staging`` to the next free version number of the model in
+    ``folder`` and return it.
 
     Renaming a folder onto an existing, non-empty one fails, so two processes
     saving at once cannot both take the same number: the loser tries the
     next one.
     """
+    folder.mkdir(exist_ok=True)
     number = 0
     while True:
         taken = versions(folder.name, root=folder.parent)
@@ -389,7 +413,7 @@ def _deserialise(data: bytes, format: str, trusted: Sequence[str] | None) -> Any
 
 def _json_ready(what: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
     """``values`` as plain JSON types; numpy scalars and arrays become numbers
-    and lists."""
+    and lists. NaN and infinity are refused: JSON has no such numbers."""
     if values is None:
         return {}
     if not isinstance(values, Mapping):
@@ -401,10 +425,31 @@ def _json_ready(what: str, values: Mapping[str, Any] | None) -> dict[str, Any]:
                 return getattr(value, method)()
         raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
-    try:
-        return json.loads(json.dumps(dict(values), default=plain))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{what} cannot be stored as JSON: {error}") from None
+    ready: dict[str, Any] = {}
+    for key, value in values.items():
+        try:
+            converted = json.loads(json.dumps({key: value}, default=plain))
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{what} {key!r} cannot be stored as JSON: {error}"
+            ) from None
+        if not all(map(_finite, converted.values())):
+            raise ValueError(
+                f"{what} {key!r} must hold finite numbers: JSON has no NaN or infinity"
+            )
+        ready.update(converted)
+    return ready
+
+
+def _finite(value: Any) -> bool:
+    """Whether every number in a JSON value is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(map(_finite, value.values()))
+    if isinstance(value, list):
+        return all(map(_finite, value))
+    return True
 
 
 def _package_versions(model: Any, format: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import operator
 import os
 import sys
 import time
@@ -93,7 +94,8 @@ def append_record(path: Path, record: Mapping[str, Any]) -> None:
     One ``write`` on a file opened for appending: records from processes
     writing at once land whole, one after the other, never interleaved.
     """
-    data = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    data = (text + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
@@ -108,9 +110,10 @@ def append_record(path: Path, record: Mapping[str, Any]) -> None:
 class monitor:
     """Measure a block or each call of a function, and record the result.
 
-    ``count`` is how many items the block handled, for items per second; a
-    block may also set ``.count`` once it knows. A decorated function may
-    take ``count`` as a callable applied to its return value (``len``).
+    ``count`` is how many items the block handled (a whole number, zero or
+    more), for items per second; a block may also set ``.count`` once it
+    knows. A decorated function may take ``count`` as a callable applied to
+    its return value (``len``). ``tags`` are text.
     ``path`` overrides the metrics file; ``tracker`` receives successful
     blocks as runs, with ``params``, ``dataset`` and ``tags``. After the
     block, ``.record`` holds what was written.
@@ -128,6 +131,11 @@ class monitor:
         tags: Mapping[str, str] | None = None,
         root: str | os.PathLike[str] | None = None,
     ) -> None:
+        if not callable(count):
+            _checked_count(count)
+        for key, value in (tags or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise ValueError(f"tags must be text, got {key!r}: {value!r}")
         self.name = name
         self.count = count
         self.path = path
@@ -183,6 +191,14 @@ class monitor:
         wall = time.perf_counter() - self._wall
         cpu = time.process_time() - self._cpu
         memory = self._process.memory_info()
+        try:
+            count = _checked_count(self.count)
+        except ValueError:
+            if kind is None:
+                raise
+            # Keep the block's own exception; its record goes without a count.
+            log.warning("%s: ignoring count %r", self.name, self.count)
+            count = None
 
         record: dict[str, Any] = {
             "name": self.name,
@@ -199,9 +215,9 @@ class monitor:
         }
         if kind is not None:
             record["error"] = kind.__name__
-        if self.count is not None:
-            record["count"] = int(self.count)
-            record["items_per_second"] = round(self.count / wall, 3) if wall else None
+        if count is not None:
+            record["count"] = count
+            record["items_per_second"] = round(count / wall, 3) if wall else None
         if self.tags:
             record["tags"] = self.tags
 
@@ -234,6 +250,19 @@ class monitor:
             log.exception("could not record %s in %s", self.name, self._target)
         else:
             log.debug("recorded %s", record)
+
+
+def _checked_count(count: Any) -> int | None:
+    """``count`` as an int: a whole number of items, zero or more, or None."""
+    if count is None:
+        return None
+    # __index__: int and numpy's integers, never 2.5; a bool is no count.
+    if isinstance(count, bool) or not hasattr(count, "__index__"):
+        raise ValueError(f"count must be a whole number of items, not {count!r}")
+    number = operator.index(count)
+    if number < 0:
+        raise ValueError(f"count must be zero or more items, not {number}")
+    return number
 
 
 def _peak_rss(memory: Any) -> int | None:

@@ -447,7 +447,7 @@ class SQLiteStore:
                         run.dataset,
                         run.git_commit,
                         None if run.git_dirty is None else int(run.git_dirty),
-                        json.dumps(run.params, sort_keys=True),
+                        json.dumps(run.params, sort_keys=True, allow_nan=False),
                     ),
                 ).lastrowid
                 connection.executemany(
@@ -902,7 +902,9 @@ def _quoted(value: str) -> str:
 
 
 def _param_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, allow_nan=False)
 
 
 def _param_value(text: str) -> Any:
