@@ -28,6 +28,12 @@ else:  # pragma: no cover - Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_PATHS = ["copier.yml", "team.yml", "includes", "hooks", "template"]
 ANSWERS = yaml.safe_load((Path(__file__).parent / "answers.yml").read_text())
+# The team's standards as team.yml sets them: tests read them from there, so
+# a fork that edits team.yml keeps a green suite.
+TEAM = {
+    name: entry["default"]
+    for name, entry in yaml.safe_load((ROOT / "team.yml").read_text()).items()
+}
 
 sys.path.insert(0, str(ROOT / "hooks"))
 sys.path.insert(0, str(ROOT))
@@ -110,4 +116,4 @@ def render(copier_template: Path, tmp_path: Path):
     return _render
 
 
-__all__ = ["ANSWERS", "ROOT", "TEMPLATE_PATHS", "tomllib"]
+__all__ = ["ANSWERS", "ROOT", "TEAM", "TEMPLATE_PATHS", "tomllib"]

@@ -50,3 +50,20 @@ def test_smoke_run_measures_every_figure(tmp_path):
     text = table.read_text()
     assert "Measured on" in text and "python benchmarks/run.py --smoke" in text
     assert text.count("\n| ") == len(FIGURES) + 2  # header and separator too
+
+    table.unlink()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks/run.py"),
+            "--table-only",
+            "--output",
+            str(table),
+            "--json",
+            str(raw),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert table.read_text() == text, "the table is a pure function of the JSON"

@@ -15,10 +15,10 @@ import yaml
 import bootstrap
 from bootstrap import Outcome, Python
 from bootstrap import parse_version as parse
-from conftest import ROOT
+from conftest import ROOT, TEAM
 
 CURRENT = Python(sys.executable, sys.version_info[:2])
-OFFERED = ["3.10", "3.11", "3.12", "3.13", "3.14"]
+OFFERED = TEAM["team_python_versions"]
 
 
 def fake_python(folder: Path, name: str, version: str) -> Path:

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 import import_conda
-from conftest import tomllib
+from conftest import TEAM, tomllib
 from test_conda_import import FIXTURES, ci
 
-OFFERED = ["3.10", "3.11", "3.12", "3.13", "3.14"]
+OFFERED = TEAM["team_python_versions"]
 TOOLKIT_REQUIREMENTS = ["pyyaml>=6.0", "psutil>=5.9", "packaging>=23"]
 EXPORT = FIXTURES / "export-data-science.yml"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tomllib
+from conftest import TEAM, tomllib
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
@@ -118,7 +118,7 @@ def test_pip_path_builds_a_project_whose_tests_pass(copier, tmp_path, capfd):
     manifest = assert_bootstrapped(project, "pip")
     assert "pip" in manifest["distributions"]
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-    assert "numpy>=1.26" in pyproject["project"]["dependencies"]
+    assert TEAM["team_package_specs"]["numpy"] in pyproject["project"]["dependencies"]
     assert "Project ready" in capfd.readouterr().out
 
 

@@ -300,14 +300,30 @@ def test_a_fork_changes_defaults_by_editing_team_yml_alone(template_repo, tmp_pa
     assert pyproject["project"]["license"] == "Apache-2.0"
     assert pyproject["project"]["authors"] == [{"name": "Acme Data"}]
     assert pyproject["project"]["dependencies"][-2:] == [
-        "polars>=1.0",
+        team["team_package_specs"]["default"]["polars"],
         "acme-metrics>=2",
     ]
     assert (
         pyproject["tool"]["uv"]["index"][0]["url"] == "https://pypi.acme.example/simple"
     )
     assert workflow["jobs"]["test"]["runs-on"] == "acme-linux-large"
+    assert workflow["env"]["PIP_INDEX_URL"] == "https://pypi.acme.example/simple"
     assert "Acme Data" in (project / "LICENSE").read_text()
+
+    clash = tmp_path / "acme-metrics"
+    run_copy(
+        str(template_repo),
+        clash,
+        vcs_ref="v0.4.0",
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=True,
+        data={"project_name": "Acme Metrics"},
+    )
+    answers = yaml.safe_load((clash / ".copier-answers.yml").read_text())
+    assert answers["package_name"] == "acme_metrics_pkg", "a team extra is taken"
+    assert answers["project_slug"] == "acme-metrics-project"
 
 
 def cached_copier(version: str) -> Path:

@@ -282,6 +282,15 @@ def drift(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
                 f"{key}: {recorded.get(key)} recorded, {current.get(key)} now"
             )
 
+    old_lock, new_lock = recorded.get("lock"), current.get("lock")
+    if old_lock != new_lock:
+        if new_lock is None:
+            findings.append(f"lock: {LOCK_FILE} recorded, now missing")
+        elif old_lock is None:
+            findings.append(f"lock: {LOCK_FILE} written since the manifest")
+        else:
+            findings.append(f"lock: {LOCK_FILE} changed since the manifest")
+
     before = recorded.get("distributions") or {}
     after = current.get("distributions") or {}
     for name in sorted(before.keys() | after.keys()):
