@@ -15,10 +15,11 @@ import yaml
 import bootstrap
 from bootstrap import Outcome, Python
 from bootstrap import parse_version as parse
-from conftest import ROOT, TEAM
+from conftest import ROOT
 
 CURRENT = Python(sys.executable, sys.version_info[:2])
-OFFERED = TEAM["team_python_versions"]
+# The versions the template offers, as the task receives them (--supported).
+OFFERED = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 
 
 def fake_python(folder: Path, name: str, version: str) -> Path:

@@ -13,7 +13,14 @@ from conftest import TEAM, tomllib
 from test_conda_import import FIXTURES, ci
 
 OFFERED = TEAM["team_python_versions"]
-TOOLKIT_REQUIREMENTS = ["pyyaml>=6.0", "psutil>=5.9", "packaging>=23"]
+# What every project depends on before any data library: the toolkit's
+# requirements, then the team's extras.
+TOOLKIT_REQUIREMENTS = [
+    "pyyaml>=6.0",
+    "psutil>=5.9",
+    "packaging>=23",
+    *TEAM["team_extra_dependencies"],
+]
 EXPORT = FIXTURES / "export-data-science.yml"
 
 
@@ -67,11 +74,11 @@ def test_python_version_default_agrees_with_the_conversion(render, fixture):
 @pytest.mark.parametrize(
     ("python", "expected"),
     [
-        ("python=3.8", "3.10"),
+        ("python=3.8", OFFERED[0]),
         ("python=3.12.1=h1a2b3c4_0", "3.12"),
         ("python >=3.11,<3.13", "3.11"),
         ("conda-forge::python==3.13.0", "3.13"),
-        ("python=3.16", "3.14"),
+        ("python=3.16", OFFERED[-1]),
     ],
 )
 def test_python_versions_map_to_the_offered_ones(render, tmp_path, python, expected):
