@@ -11,17 +11,15 @@ below are checked, not just printed.
 from __future__ import annotations
 
 import argparse
-import importlib
 import random
 import sqlite3
-import sys
 import tempfile
 import time
-import types
 from collections.abc import Callable
 from pathlib import Path
 
-TOOLKIT = Path(__file__).resolve().parents[1] / "template/src/{{package_name}}"
+from tracking_pair import fastest as best_time
+from tracking_pair import load_tracking
 
 # Seconds a query may take on a 100,000-run file, on a 2-core machine.
 GOALS = {
@@ -34,22 +32,9 @@ GOALS = {
 }
 
 
-def load_tracking() -> types.ModuleType:
-    """The template's tracking module, imported as part of a stand-in package."""
-    sys.dont_write_bytecode = True  # no __pycache__ inside the template source
-    package = types.ModuleType("toolkit")
-    package.__path__ = [str(TOOLKIT)]
-    sys.modules["toolkit"] = package
-    return importlib.import_module("toolkit.tracking")
-
-
 def fastest(operation: Callable[[], object], tries: int = 5) -> float:
-    times = []
-    for _ in range(tries):
-        start = time.perf_counter()
-        operation()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """Best time of ``tries`` runs of ``operation``."""
+    return best_time(operation, tries)[0]
 
 
 def main() -> int:

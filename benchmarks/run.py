@@ -389,8 +389,7 @@ def bench_update(scratch: Path, tool: dict[str, str], repeat: int) -> Figure:
     subprocess.run([*GIT, "commit", "-qm", "project"], cwd=project, check=True)
 
     def update(_: int) -> float:
-        subprocess.run([*GIT, "reset", "-q", "--hard", "HEAD"], cwd=project, check=True)
-        subprocess.run([*GIT, "clean", "-qfdx"], cwd=project, check=True)
+        restore(project)
         return run(
             [
                 tool["copier"],
@@ -423,12 +422,17 @@ def bench_update(scratch: Path, tool: dict[str, str], repeat: int) -> Figure:
     return figure
 
 
+def restore(project: Path) -> None:
+    """Put the project back as committed, before the next update."""
+    subprocess.run([*GIT, "reset", "-q", "--hard", "HEAD"], cwd=project, check=True)
+    subprocess.run([*GIT, "clean", "-qfdx"], cwd=project, check=True)
+
+
 def update_anatomy(project: Path, tool: dict[str, str]) -> str:
     """Where one update spends its time, from a profile of copier itself."""
     import pstats
 
-    subprocess.run([*GIT, "reset", "-q", "--hard", "HEAD"], cwd=project, check=True)
-    subprocess.run([*GIT, "clean", "-qfdx"], cwd=project, check=True)
+    restore(project)
     profile = project.parent / "update.prof"
     subprocess.run(
         [

@@ -209,19 +209,25 @@ def test_updates_keep_user_edits_and_bring_template_changes(template_repo, tmp_p
     assert answers["_src_path"] == str(template_repo)
 
 
-def test_an_answer_changed_on_update_is_rendered(template_repo, tmp_path):
-    project = tmp_path / "churn-radar"
+def committed_project(template_repo: Path, project: Path, ref: str) -> Path:
+    """A project copied (without tasks) from release ``ref``, committed to git."""
     run_copy(
         str(template_repo),
         project,
-        vcs_ref="v0.2.0",
+        vcs_ref=ref,
         data=ANSWERS,
         defaults=True,
         unsafe=True,
         quiet=True,
+        skip_tasks=True,
     )
     git(project, "init", "-q", "-b", "main")
     commit_all(project, "new project")
+    return project
+
+
+def test_an_answer_changed_on_update_is_rendered(template_repo, tmp_path):
+    project = committed_project(template_repo, tmp_path / "churn-radar", "v0.2.0")
 
     update(project, "v0.3.0", license="Apache-2.0")
 
@@ -233,18 +239,7 @@ def test_an_answer_changed_on_update_is_rendered(template_repo, tmp_path):
 
 
 def test_a_downgrade_is_refused_and_changes_nothing(template_repo, tmp_path):
-    project = tmp_path / "churn-radar"
-    run_copy(
-        str(template_repo),
-        project,
-        vcs_ref="v0.3.0",
-        data=ANSWERS,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-    git(project, "init", "-q", "-b", "main")
-    commit_all(project, "new project")
+    project = committed_project(template_repo, tmp_path / "churn-radar", "v0.3.0")
 
     with pytest.raises(Exception, match="downgrad"):
         update(project, "v0.1.0")
