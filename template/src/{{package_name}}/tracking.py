@@ -463,15 +463,23 @@ class SQLiteStore:
         return run.id
 
     def get(self, run_id: str) -> Run:
-        rows = self._run(
-            lambda connection: _read_runs(
-                connection,
-                f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?",
-                (run_id,),
-            )
-        )
+        """The run with id ``run_id``, or the one run whose id starts with it
+        (at least 6 characters, as the CLI prints 8)."""
+        if re.fullmatch(r"[0-9a-f]{6,31}", run_id):
+            # Ids are hex: every id with this prefix sorts in [prefix, prefix+"g").
+            sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id >= ? AND id < ? LIMIT 2"
+            arguments: tuple[str, ...] = (run_id, run_id + "g")
+        else:
+            sql = f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?"
+            arguments = (run_id,)
+        rows = self._run(lambda connection: _read_runs(connection, sql, arguments))
         if not rows:
             raise UnknownRunError(f"no run {run_id!r} in {self.location}")
+        if len(rows) > 1:
+            raise UnknownRunError(
+                f"{run_id!r} starts more than one run id in {self.location}; "
+                "give more of it"
+            )
         return rows[0]
 
     def find(self, query: Query) -> list[Run]:
