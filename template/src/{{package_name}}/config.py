@@ -257,6 +257,11 @@ def _apply_override(
             )
         node = child
     key = next((k for k in node if str(k).lower() == parts[-1]), parts[-1])
+    if key not in node:
+        # Most often a typo (MAX_WORKER for MAX_WORKERS): added, but said.
+        log.warning(
+            "%s sets %s, which no config file has", variable, _dotted([*path, key])
+        )
     _merge(node, {key: value}, sources, variable, tuple(path))
 
 
