@@ -95,6 +95,7 @@ def validation_error(error: ValueError, question: str) -> str:
         ("2churn", "2churn", "pkg_2churn"),
         ("Email", "email", "email_pkg"),
         ("NumPy", "numpy-project", "numpy_pkg"),
+        ("Über Straße Ølsen", "uber-strasse-olsen", "uber_strasse_olsen"),
     ],
 )
 def test_awkward_project_names_give_importable_default_names(
@@ -112,12 +113,18 @@ def test_awkward_project_names_give_importable_default_names(
 def test_any_accepted_project_name_gives_default_names_that_pass_their_checks(
     evaluate, name
 ):
-    """Defaults derived from any accepted project name are valid names."""
+    """Defaults derived from any accepted project name are valid names, or,
+    for a name with nothing a distribution name can use, the slug question
+    asks for one."""
     if evaluate("project_name", "validator", project_name=name):
         return
     slug = evaluate("project_slug", "default", project_name=name)
     package = evaluate("package_name", "default", project_name=name)
 
+    if not slug:
+        message = evaluate("project_slug", "validator", project_slug=slug)
+        assert message.startswith("The project name has no letters or digits")
+        return
     assert evaluate("project_slug", "validator", project_slug=slug) == ""
     assert evaluate("package_name", "validator", package_name=package) == ""
     assert package.isidentifier() and not keyword.iskeyword(package)
@@ -230,7 +237,7 @@ def test_a_package_name_that_differs_from_the_slug_is_used_everywhere(render):
     [
         ({"project_slug": "Churn Radar"}, "'Churn Radar' is not a valid distribution"),
         ({"author_email": "ada at example"}, "'ada at example' is not an e-mail"),
-        ({"project_name": "🚀🚀"}, "needs at least one ASCII letter or digit"),
+        ({"project_name": "   "}, "The project name cannot be empty"),
         ({"author_name": "Ada\nLovelace"}, "author name must be a single line"),
         ({"description": "bell\x07"}, "description contains a control"),
         ({"project_name": "line\u2028break"}, "project name contains a control"),
@@ -241,6 +248,18 @@ def test_bad_answers_are_refused_with_a_message_naming_them(render, answers, mes
     with pytest.raises(ValueError) as raised:
         render(**answers)
     assert message in validation_error(raised.value, next(iter(answers)))
+
+
+def test_a_name_without_usable_letters_asks_for_the_names_it_cannot_give(render):
+    with pytest.raises(ValueError) as raised:
+        render(project_name="🚀🚀")
+    message = validation_error(raised.value, "project_slug")
+    assert "give project_slug (and package_name)" in message
+
+    project = render(
+        project_name="日本語", project_slug="nihongo", package_name="nihongo"
+    )
+    assert (project / "src/nihongo/__init__.py").is_file()
 
 
 # ------------------------------------------------------------- free text
