@@ -457,6 +457,15 @@ def test_odd_entries_are_reported_not_fatal():
     assert conversion.requirements == ["numpy"]
 
 
+def test_odd_entries_stay_on_one_line_of_the_report():
+    conversion = ci.convert({"dependencies": [42, None, "numpy"]})
+    report = ci.migration_report(conversion)
+
+    rows = [line for line in report.splitlines() if line.startswith("| `")]
+    assert any(row.startswith("| `42`") for row in rows), report
+    assert "..." not in report
+
+
 # ------------------------------------------------------------ the project side
 
 

@@ -481,7 +481,9 @@ def _mark_duplicates(entries: list[Entry]) -> list[Entry]:
 
 
 def _one_line(value: Any) -> str:
-    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+    # A bare scalar is dumped as a document ending in "...": drop that end.
+    dumped = yaml.safe_dump(value, default_flow_style=True, width=10_000)
+    return " ".join(dumped.removesuffix("...\n").split())
 
 
 def redact(text: str) -> str:
@@ -583,6 +585,8 @@ version converted to PEP 440.
 
 
 def _cell(text: str) -> str:
+    """``text`` as one Markdown table cell: one line, no stray column bar."""
+    text = " ".join(text.split())
     return "`" + text.replace("|", "\\|").replace("`", "'") + "`" if text else ""
 
 
