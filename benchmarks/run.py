@@ -390,18 +390,7 @@ def bench_update(scratch: Path, tool: dict[str, str], repeat: int) -> Figure:
 
     def update(_: int) -> float:
         restore(project)
-        return run(
-            [
-                tool["copier"],
-                "update",
-                "--quiet",
-                "--trust",
-                "--defaults",
-                "--vcs-ref",
-                "v0.2.0",
-            ],
-            cwd=project,
-        )
+        return run([tool["copier"], *UPDATE], cwd=project)
 
     def render(index: int) -> float:
         return run(
@@ -420,6 +409,10 @@ def bench_update(scratch: Path, tool: dict[str, str], repeat: int) -> Figure:
     figure.met = figure.ratio <= 1.5
     figure.notes.append(update_anatomy(project, tool))
     return figure
+
+
+# copier's arguments for the update the Update figure times.
+UPDATE = ["update", "--quiet", "--trust", "--defaults", "--vcs-ref", "v0.2.0"]
 
 
 def restore(project: Path) -> None:
@@ -442,12 +435,7 @@ def update_anatomy(project: Path, tool: dict[str, str]) -> str:
             "-o",
             str(profile),
             tool["copier"],
-            "update",
-            "--quiet",
-            "--trust",
-            "--defaults",
-            "--vcs-ref",
-            "v0.2.0",
+            *UPDATE,
         ],
         cwd=project,
         env=ENVIRONMENT,

@@ -90,15 +90,18 @@ def copier_defaults() -> dict[str, Any]:
     return dict(ANSWERS)
 
 
-def render_project(template: Path, destination: Path, **answers: Any) -> Path:
-    """Render ``template`` into ``destination`` without tasks."""
+def render_project(
+    template: Path, destination: Path, *, tasks: bool = False, **answers: Any
+) -> Path:
+    """Copy ``template`` into ``destination`` as ``copier copy --trust
+    --defaults`` does, without its tasks unless ``tasks``."""
     run_copy(
         str(template),
         destination,
         data={**ANSWERS, **answers},
         defaults=True,
         unsafe=True,
-        skip_tasks=True,
+        skip_tasks=not tasks,
         quiet=True,
     )
     return destination

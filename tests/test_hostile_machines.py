@@ -20,10 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from copier import run_copy
 from plumbum import local
 
-from conftest import ANSWERS, ROOT, render_project
+from conftest import ROOT, render_project
 from helpers import files
 
 
@@ -61,18 +60,6 @@ def offline(machine, closed_index, tmp_path) -> str:
     return closed_index
 
 
-def copy_with_tasks(template: Path, destination: Path, **answers) -> None:
-    """``copier copy --trust --defaults`` as a user runs it."""
-    run_copy(
-        str(template),
-        destination,
-        data={**ANSWERS, **answers},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-    )
-
-
 def newest_manifest(project: Path) -> dict:
     found = sorted((project / "deployments").glob("manifest-*.json"))
     assert found, "the bootstrap records what it did in a manifest"
@@ -104,7 +91,7 @@ def test_without_network_the_copy_succeeds_keeps_every_file_and_says_how_to_fini
 ):
     machine(**extra)
     project = tmp_path / "churn-radar"
-    copy_with_tasks(copier_template, project, env_manager=manager)
+    render_project(copier_template, project, tasks=True, env_manager=manager)
     printed = capfd.readouterr().out
 
     rendered = render_project(plain_template, tmp_path / "render-only")
@@ -137,7 +124,7 @@ def test_user_files_in_the_destination_survive_a_failing_bootstrap(
         (project / name).write_text(text)
     before = snapshot(project)
 
-    copy_with_tasks(copier_template, project, env_manager="uv")
+    render_project(copier_template, project, tasks=True, env_manager="uv")
 
     after = snapshot(project)
     assert {name: after[name] for name in before} == before
@@ -150,7 +137,7 @@ def test_an_existing_venv_is_left_untouched(copier_template, tmp_path, capfd):
     (project / ".venv/pyvenv.cfg").write_text("home = /somewhere/else\n")
     before = snapshot(project / ".venv")
 
-    copy_with_tasks(copier_template, project, env_manager="uv")
+    render_project(copier_template, project, tasks=True, env_manager="uv")
 
     assert snapshot(project / ".venv") == before
     assert "churn-radar/.venv already existed and was left untouched" in (
@@ -214,7 +201,7 @@ def test_a_wrong_python_first_on_path_is_never_used(
     machine(PATH=f"{fakes}{os.pathsep}{os.environ['PATH']}")
     project = tmp_path / "churn-radar"
 
-    copy_with_tasks(copier_template, project, env_manager="pip")
+    render_project(copier_template, project, tasks=True, env_manager="pip")
 
     assert list(fakes.glob("*.was-run")) == []
     probe = subprocess.run(
